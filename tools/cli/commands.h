@@ -1,0 +1,21 @@
+// The subcommands of the native `tracestore` command line. Each returns the
+// process exit code: 0 success, 1 the trace is unsound, 2 usage or open error.
+
+#ifndef TRACESTORE_TOOLS_CLI_COMMANDS_H_
+#define TRACESTORE_TOOLS_CLI_COMMANDS_H_
+
+#include <string>
+#include <vector>
+
+namespace tracestore::cli {
+
+inline constexpr int kExitOk = 0;
+inline constexpr int kExitUnsound = 1;
+inline constexpr int kExitUsage = 2;
+
+int RunInfo(const std::vector<std::string>& args);
+int RunVerify(const std::vector<std::string>& args);
+
+}  // namespace tracestore::cli
+
+#endif  // TRACESTORE_TOOLS_CLI_COMMANDS_H_

@@ -1,0 +1,38 @@
+// `tracestore`: the native command line over trace directories.
+//
+//   tracestore info run.trace
+//   tracestore verify run.trace
+
+#include <cstdio>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "commands.h"
+
+namespace {
+
+constexpr char kUsage[] =
+    "usage: tracestore COMMAND TRACE [options]\n"
+    "\n"
+    "commands:\n"
+    "  info TRACE     duration, threads, functions, events, waited/dropped\n"
+    "  verify TRACE   check headers, counts and checksums (exit 0 if sound)\n";
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  using namespace tracestore::cli;
+  if (argc < 2 || std::strcmp(argv[1], "-h") == 0 ||
+      std::strcmp(argv[1], "--help") == 0 || std::strcmp(argv[1], "help") == 0) {
+    std::fputs(kUsage, argc < 2 ? stderr : stdout);
+    return argc < 2 ? kExitUsage : kExitOk;
+  }
+  const std::string command = argv[1];
+  std::vector<std::string> args(argv + 2, argv + argc);
+  if (command == "info") return RunInfo(args);
+  if (command == "verify") return RunVerify(args);
+  std::fprintf(stderr, "tracestore: unknown command '%s'\n\n%s",
+               command.c_str(), kUsage);
+  return kExitUsage;
+}

@@ -1,0 +1,56 @@
+# Shared set-up for ./tools/check and ./tools/demo: install what is missing
+# from Debian's packages, then configure and build. Sourced, not run.
+#
+#   source tools/lib/setup.sh
+#   ts_install_deps            # apt-get only what is missing (root), else say how
+#   ts_build build -DCMAKE_BUILD_TYPE=Release
+#
+# Idempotent: with everything present it installs nothing and only runs the
+# incremental build.
+
+TS_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+
+# Debian packages the build and tests need (see ../shared/DESIGN.md).
+TS_PACKAGES=(cmake ninja-build g++ pkg-config libsqlite3-dev sqlite3 libabsl-dev
+             libxxhash-dev libgtest-dev libbenchmark-dev)
+
+ts_log() { printf '[tracestore] %s\n' "$*" >&2; }
+
+ts_missing_packages() {
+  local pkg missing=()
+  for pkg in "${TS_PACKAGES[@]}"; do
+    if ! dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q '^install ok installed$'; then
+      missing+=("$pkg")
+    fi
+  done
+  printf '%s\n' "${missing[@]}"
+}
+
+ts_install_deps() {
+  local missing
+  mapfile -t missing < <(ts_missing_packages | sed '/^$/d')
+  if [ "${#missing[@]}" -eq 0 ]; then
+    ts_log "all Debian packages present"
+    return 0
+  fi
+  if [ "$(id -u)" -ne 0 ]; then
+    ts_log "missing Debian packages: ${missing[*]}"
+    ts_log "run as root:  apt-get update && apt-get install -y ${missing[*]}"
+    exit 1
+  fi
+  ts_log "installing: ${missing[*]}"
+  DEBIAN_FRONTEND=noninteractive apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"
+}
+
+# ts_build DIR [cmake args...]: configure once (or when args change), then build.
+ts_build() {
+  local dir="$1"; shift
+  local stamp="$dir/.tracestore-configure-args"
+  local args="$*"
+  if [ ! -f "$dir/build.ninja" ] || [ "$(cat "$stamp" 2>/dev/null)" != "$args" ]; then
+    cmake -S "$TS_ROOT" -B "$dir" -G Ninja "$@" >/dev/null
+    printf '%s' "$args" > "$stamp"
+  fi
+  cmake --build "$dir"
+}

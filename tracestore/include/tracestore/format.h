@@ -1,0 +1,268 @@
+// The on-disk format of a trace: the one header shared by writer and reader.
+//
+// A trace is a directory. It holds one trace header file and one store file
+// per kind of record (and one event store per traced thread):
+//
+//   trace.header            TraceHeader + properties text
+//   events.<N>.store        EventRecord, one store per thread index N
+//   functions.store         FunctionRecord
+//   strings.store           StringRecord (interned, deduplicated by xxHash64)
+//   strbytes.store          the UTF-8 bytes the StringRecords point into
+//   threads.store           ThreadRecord
+//   marks.store             MarkRecord
+//
+// Every store file starts with a StoreHeader region of kStoreHeaderBytes, then
+// its records back to back. All fields are little-endian fixed width; every
+// record size is a power of two so a chunk holds a whole number of records.
+// docs/FORMAT.md describes every field; keep the two in step.
+//
+// Example (reader side):
+//   const auto* h = reinterpret_cast<const format::StoreHeader*>(map);
+//   if (std::memcmp(h->magic, format::kStoreMagic, 8) != 0) ...
+
+#ifndef TRACESTORE_FORMAT_H_
+#define TRACESTORE_FORMAT_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <type_traits>
+
+namespace tracestore::format {
+
+static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__,
+              "the trace format is little-endian; add byte swapping first");
+
+inline constexpr uint32_t kFormatVersion = 1;
+inline constexpr char kTraceMagic[8] = {'T', 'S', 'T', 'R', 'A', 'C', 'E', 0};
+inline constexpr char kStoreMagic[8] = {'T', 'S', 'S', 'T', 'O', 'R', 'E', 0};
+
+// ---------------------------------------------------------------------------
+// Trace header file (trace.header)
+// ---------------------------------------------------------------------------
+
+enum class ClockSource : uint32_t {
+  kTsc = 1,        // rdtsc on a CPU with an invariant TSC
+  kMonotonic = 2,  // CLOCK_MONOTONIC in nanoseconds (ticks_per_second = 1e9)
+};
+
+enum class TraceState : uint32_t {
+  kRecording = 1,  // a writer has it open (or died without closing it)
+  kClosed = 2,     // closed cleanly: close anchor and tail checksums are set
+};
+
+// Why recording stopped early, if it did.
+enum class StopReason : uint32_t {
+  kNone = 0,
+  kDiskFull = 1,   // ENOSPC (or a mapping that could not be backed)
+  kIoError = 2,    // any other error growing a store
+};
+
+// One simultaneous reading of the trace clock and the system clocks.
+struct ClockAnchor {
+  uint64_t ticks;         // raw trace clock (TSC, or monotonic ns)
+  uint64_t monotonic_ns;  // CLOCK_MONOTONIC
+  uint64_t realtime_ns;   // CLOCK_REALTIME, ns since the Unix epoch
+};
+static_assert(std::is_trivially_copyable_v<ClockAnchor> &&
+              sizeof(ClockAnchor) == 24);
+
+inline constexpr uint32_t kTraceHeaderBytes = 4096;
+inline constexpr uint32_t kMaxPropertiesBytes = 60 * 1024;
+// The file is kTraceHeaderBytes + kMaxPropertiesBytes long.
+inline constexpr uint32_t kTraceFileBytes =
+    kTraceHeaderBytes + kMaxPropertiesBytes;
+
+struct TraceHeader {
+  char magic[8];                // kTraceMagic
+  uint32_t version;             // kFormatVersion
+  uint32_t header_bytes;        // kTraceHeaderBytes
+  uint32_t state;               // TraceState; written last at close
+  uint32_t clock_source;        // ClockSource
+  uint64_t ticks_per_second;    // calibrated at start, refined at close
+  ClockAnchor start;            // ticks == tick 0 of every time in the trace
+  ClockAnchor close;            // all zero until closed
+  uint64_t pid;                 // process that wrote the trace
+  uint32_t properties_bytes;    // bytes of properties text after the header
+  uint32_t stop_reason;         // StopReason
+  uint64_t reserved[32];
+  uint8_t padding[kTraceHeaderBytes - 8 - 4 * 4 - 8 - 2 * 24 - 8 - 2 * 4 -
+                  32 * 8];
+};
+static_assert(std::is_trivially_copyable_v<TraceHeader> &&
+              sizeof(TraceHeader) == kTraceHeaderBytes);
+// The properties text follows at kTraceHeaderBytes: UTF-8 "key\0value\0"
+// pairs, properties_bytes long in all. Well-known keys: "command_line",
+// "interpreter", "include", "exclude", "created_by".
+
+// ---------------------------------------------------------------------------
+// Store files (*.store)
+// ---------------------------------------------------------------------------
+
+enum class StoreKind : uint32_t {
+  kEvents = 1,
+  kFunctions = 2,
+  kStrings = 3,
+  kStringBytes = 4,
+  kThreads = 5,
+  kMarks = 6,
+};
+
+// The header region at the start of every store file. The first 4 KiB hold
+// the fields; the rest is the table of chunk checksums.
+inline constexpr uint32_t kStoreHeaderBytes = 64 * 1024;
+inline constexpr uint32_t kStoreFieldsBytes = 4096;
+inline constexpr uint32_t kMaxSealedChunks =
+    (kStoreHeaderBytes - kStoreFieldsBytes) / sizeof(uint64_t);
+
+struct StoreHeader {
+  char magic[8];           // kStoreMagic
+  uint32_t version;        // kFormatVersion
+  uint32_t kind;           // StoreKind
+  uint32_t record_bytes;   // size of one record; a power of two
+  uint32_t chunk_shift;    // a chunk is (1 << chunk_shift) bytes of records
+  uint32_t thread_index;   // events stores: the thread; others: 0
+  uint32_t flags;          // kStore* flags
+  uint64_t data_offset;    // kStoreHeaderBytes: where record 0 starts
+  uint64_t reserved0[3];
+  // The fields below change while recording; each sits on its own cache line
+  // so the writer's stores do not share a line with read-mostly fields.
+  alignas(64) uint64_t committed;  // records committed: written by the one
+                                   // writer with release semantics, read by
+                                   // readers with acquire semantics
+  alignas(64) uint64_t sealed_chunks;  // chunks [0, n) have a checksum in
+                                       // chunk_checksums (release)
+  uint64_t waited;         // appends that waited for the next chunk
+  uint64_t dropped;        // appends dropped (recording stopped)
+  uint32_t closed;         // 1 once the writer closed this store cleanly
+  uint32_t reserved1;
+  uint64_t tail_records;   // at close: records in the last partial chunk
+  uint64_t tail_checksum;  // at close: xxHash64 of those records
+  uint8_t padding[kStoreFieldsBytes - 176];
+  // xxHash64 (seed 0) of each full chunk's bytes, in chunk order.
+  uint64_t chunk_checksums[kMaxSealedChunks];
+};
+// StoreHeader::flags: records are rewritten in place (threads.store: end
+// time), so its chunks carry no checksums.
+inline constexpr uint32_t kStoreMutableRecords = 1u << 0;
+
+static_assert(std::is_trivially_copyable_v<StoreHeader> &&
+              sizeof(StoreHeader) == kStoreHeaderBytes);
+static_assert(offsetof(StoreHeader, committed) == 64);
+static_assert(offsetof(StoreHeader, sealed_chunks) == 128);
+static_assert(offsetof(StoreHeader, tail_checksum) == 168);
+static_assert(offsetof(StoreHeader, chunk_checksums) == kStoreFieldsBytes);
+
+// ---------------------------------------------------------------------------
+// Records
+// ---------------------------------------------------------------------------
+
+// What an event says happened. Fits in the low 8 bits of EventRecord.
+enum class EventKind : uint8_t {
+  kCall = 1,      // function entered; value = caller's line at the call site
+  kReturn = 2,    // function returned normally; value = line of the return
+  kUnwind = 3,    // function left by an exception; value = line
+  kResume = 4,    // generator/coroutine resumed; value = call-site line
+  kYield = 5,     // generator/coroutine suspended; value = line
+  kLine = 6,      // a new line started in a traced function; value = line
+  kCCall = 7,     // a C function called; function = its id; value = line
+  kCReturn = 8,   // the C function returned (or raised)
+  kMark = 9,      // a point of interest; value = mark index in marks store
+};
+inline constexpr int kEventKindBits = 8;
+
+// One event: 16 bytes. The time and the kind share one word so that an
+// append is two 8-byte stores.
+struct EventRecord {
+  uint64_t time_kind;  // bits 0-7: EventKind; bits 8-63: ticks since
+                       // TraceHeader::start.ticks (2^56 ticks is > 250 days
+                       // at 3 GHz)
+  uint32_t function;   // FunctionRecord id (1-based), 0 = none
+  uint32_t value;      // meaning depends on kind (see EventKind)
+};
+static_assert(std::is_trivially_copyable_v<EventRecord> &&
+              sizeof(EventRecord) == 16);
+
+inline constexpr uint64_t PackTimeKind(uint64_t ticks, EventKind kind) {
+  return (ticks << kEventKindBits) | static_cast<uint8_t>(kind);
+}
+inline constexpr uint64_t EventTicks(const EventRecord& e) {
+  return e.time_kind >> kEventKindBits;
+}
+inline constexpr EventKind GetEventKind(const EventRecord& e) {
+  return static_cast<EventKind>(e.time_kind & 0xff);
+}
+
+// Function flags.
+inline constexpr uint32_t kFunctionIsPython = 1u << 0;  // else a C function
+inline constexpr uint32_t kFunctionTraced = 1u << 1;    // passed the filter
+
+// A function. Its id is its index in the store + 1. Strings are StringRecord
+// ids (0 = empty).
+struct FunctionRecord {
+  uint32_t id;
+  uint32_t module;     // module name ("pkg.mod"), or __module__ of a builtin
+  uint32_t qualname;   // qualified name ("Class.method")
+  uint32_t file;       // source file path
+  uint32_t first_line;
+  uint32_t flags;      // kFunction*
+  uint64_t code_addr;  // opaque identity (code object address); may repeat
+};
+static_assert(std::is_trivially_copyable_v<FunctionRecord> &&
+              sizeof(FunctionRecord) == 32);
+
+// An interned string. Its id is its index in the store + 1; id 0 is the
+// empty string and is never stored.
+struct StringRecord {
+  uint64_t offset;  // byte offset into strbytes.store's records
+  uint32_t length;  // bytes (UTF-8, no terminator)
+  uint32_t hash32;  // low 32 bits of the xxHash64 of the bytes
+};
+static_assert(std::is_trivially_copyable_v<StringRecord> &&
+              sizeof(StringRecord) == 16);
+
+// A traced thread. Its index is its position in the store and names its
+// events store. end_ticks is written in place (8-byte aligned store) when
+// the thread stops; name may be replaced in place when the thread is renamed.
+struct ThreadRecord {
+  uint32_t index;
+  uint32_t name;         // string id
+  uint64_t os_tid;       // gettid()
+  uint64_t start_ticks;  // since TraceHeader::start.ticks
+  uint64_t end_ticks;    // 0 while running
+};
+static_assert(std::is_trivially_copyable_v<ThreadRecord> &&
+              sizeof(ThreadRecord) == 32);
+
+enum class MarkKind : uint32_t {
+  kPoint = 0,
+  kStart = 1,
+  kStop = 2,
+};
+
+struct MarkRecord {
+  uint64_t ticks;   // since TraceHeader::start.ticks
+  uint32_t thread;  // thread index
+  uint32_t name;    // string id
+  uint32_t kind;    // MarkKind
+  uint32_t reserved;
+  uint64_t value;   // caller-defined (0 if unused)
+};
+static_assert(std::is_trivially_copyable_v<MarkRecord> &&
+              sizeof(MarkRecord) == 32);
+
+// Record size and chunk size of each kind of store.
+constexpr uint32_t RecordBytes(StoreKind kind) {
+  switch (kind) {
+    case StoreKind::kEvents: return sizeof(EventRecord);
+    case StoreKind::kFunctions: return sizeof(FunctionRecord);
+    case StoreKind::kStrings: return sizeof(StringRecord);
+    case StoreKind::kStringBytes: return 1;
+    case StoreKind::kThreads: return sizeof(ThreadRecord);
+    case StoreKind::kMarks: return sizeof(MarkRecord);
+  }
+  return 0;
+}
+
+}  // namespace tracestore::format
+
+#endif  // TRACESTORE_FORMAT_H_

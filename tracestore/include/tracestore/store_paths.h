@@ -1,0 +1,25 @@
+// The names of the files inside a trace directory (format.h documents them).
+
+#ifndef TRACESTORE_STORE_PATHS_H_
+#define TRACESTORE_STORE_PATHS_H_
+
+#include <cstdint>
+#include <string>
+
+namespace tracestore {
+
+inline constexpr char kTraceHeaderFile[] = "trace.header";
+inline constexpr char kFunctionsFile[] = "functions.store";
+inline constexpr char kStringsFile[] = "strings.store";
+inline constexpr char kStringBytesFile[] = "strbytes.store";
+inline constexpr char kThreadsFile[] = "threads.store";
+inline constexpr char kMarksFile[] = "marks.store";
+
+// "events.<index>.store"
+inline std::string EventsFileName(uint32_t thread_index) {
+  return "events." + std::to_string(thread_index) + ".store";
+}
+
+}  // namespace tracestore
+
+#endif  // TRACESTORE_STORE_PATHS_H_

@@ -1,0 +1,93 @@
+// StoreReader: a read-only view of one store file, live or closed.
+//
+//   auto store = StoreReader::Open(env, "run.trace/events.0.store",
+//                                  format::StoreKind::kEvents);
+//   for (const auto& e : (*store)->Records<format::EventRecord>()) ...
+//   (*store)->Refresh();   // pick up what the writer committed since
+//
+// The reader needs no write permission. It reads the committed count with
+// acquire semantics, so it always sees a consistent prefix of whole records.
+// A file shorter than its committed count (a torn or truncated tail) is
+// reported in problem() and read up to what the file holds.
+//
+// Thread-safety: one thread at a time. Spans from Records() stay valid until
+// the next Refresh() that changes generation() (a remap), or destruction.
+
+#ifndef TRACESTORE_STORE_READER_H_
+#define TRACESTORE_STORE_READER_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "tracestore/env.h"
+#include "tracestore/format.h"
+
+namespace tracestore {
+
+class StoreReader {
+ public:
+  // Opens and validates the header. Fails with a clear message when the file
+  // is missing, too short, not a store, of another version or kind.
+  static absl::StatusOr<std::unique_ptr<StoreReader>> Open(
+      Env* env, const std::string& path,
+      std::optional<format::StoreKind> expected_kind = std::nullopt);
+  ~StoreReader();
+  StoreReader(const StoreReader&) = delete;
+  StoreReader& operator=(const StoreReader&) = delete;
+
+  // Re-reads the committed count and maps any growth.
+  absl::Status Refresh();
+
+  // Records visible as of the last Open/Refresh.
+  uint64_t count() const { return count_; }
+  // The committed count the header claimed at the last refresh (differs from
+  // count() only for a truncated file).
+  uint64_t committed() const { return committed_; }
+  const std::byte* data() const { return map_ + format::kStoreHeaderBytes; }
+  template <class R>
+  std::span<const R> Records() const {
+    return {reinterpret_cast<const R*>(data()), static_cast<size_t>(count_)};
+  }
+
+  // The mapped header (fields that change are read through atomics by the
+  // accessors below).
+  const format::StoreHeader& header() const { return *header_; }
+  format::StoreKind kind() const {
+    return static_cast<format::StoreKind>(header_->kind);
+  }
+  uint32_t record_bytes() const { return header_->record_bytes; }
+  uint64_t chunk_bytes() const { return uint64_t{1} << header_->chunk_shift; }
+  uint64_t sealed_chunks() const;
+  uint64_t waited() const;
+  uint64_t dropped() const;
+  bool closed() const;
+
+  // Empty when sound; otherwise what is wrong with the tail.
+  const std::string& problem() const { return problem_; }
+  uint64_t generation() const { return generation_; }
+  const std::string& path() const { return file_->path(); }
+
+ private:
+  explicit StoreReader(std::unique_ptr<ReadableFile> file)
+      : file_(std::move(file)) {}
+  absl::Status MapAtLeast(uint64_t bytes);
+
+  std::unique_ptr<ReadableFile> file_;
+  const std::byte* map_ = nullptr;
+  uint64_t map_bytes_ = 0;
+  const format::StoreHeader* header_ = nullptr;
+  uint64_t count_ = 0;
+  uint64_t committed_ = 0;
+  uint64_t generation_ = 0;
+  std::string problem_;
+};
+
+}  // namespace tracestore
+
+#endif  // TRACESTORE_STORE_READER_H_

@@ -1,0 +1,110 @@
+// TraceReader: a read-only, live view of a whole trace directory.
+//
+//   auto trace = TraceReader::Open("run.trace");
+//   if (!trace.ok()) { print(trace.status()); exit(2); }
+//   for (const auto& f : (*trace)->functions())
+//     printf("%s\n", std::string((*trace)->String(f.qualname)).c_str());
+//   auto events = (*trace)->events(0);       // thread 0, time-ordered
+//   uint64_t ns = (*trace)->ToNs(format::EventTicks(events[0]));
+//   (*trace)->Refresh();                     // follow a running writer
+//
+// Consistency: Refresh() reads the stores in dependency order (marks,
+// threads, events, functions, strings, string bytes), so every id a visible
+// record refers to is visible too, even while the writer runs.
+//
+// A damaged store does not fail the trace: it is left out (or read up to its
+// torn tail) and described in problems(). Open fails only when the trace
+// header is unusable.
+//
+// Thread-safety: one thread at a time; spans are valid until the next
+// Refresh() that reports a remap (generation() changed) or destruction.
+
+#ifndef TRACESTORE_TRACE_READER_H_
+#define TRACESTORE_TRACE_READER_H_
+
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "tracestore/env.h"
+#include "tracestore/format.h"
+#include "tracestore/store_reader.h"
+
+namespace tracestore {
+
+class TraceReader {
+ public:
+  static absl::StatusOr<std::unique_ptr<TraceReader>> Open(
+      const std::string& path, Env* env = nullptr);
+  ~TraceReader();
+  TraceReader(const TraceReader&) = delete;
+  TraceReader& operator=(const TraceReader&) = delete;
+
+  // Picks up everything committed since the last call.
+  absl::Status Refresh();
+
+  const std::string& path() const { return path_; }
+  const format::TraceHeader& header() const { return *header_; }
+  format::TraceState state() const;
+  bool closed() const { return state() == format::TraceState::kClosed; }
+  format::StopReason stop_reason() const;
+  // True while the writing process still exists and the trace is not closed.
+  bool writer_alive() const;
+  const std::vector<std::pair<std::string, std::string>>& properties() const {
+    return properties_;
+  }
+  std::string_view Property(std::string_view key) const;
+
+  // Nanoseconds for a time in ticks since the trace started.
+  uint64_t ToNs(uint64_t ticks) const;
+  // Ticks since start of the last event, mark or thread end seen.
+  uint64_t DurationTicks() const;
+
+  std::span<const format::FunctionRecord> functions() const;
+  std::span<const format::ThreadRecord> threads() const;
+  std::span<const format::MarkRecord> marks() const;
+  std::span<const format::StringRecord> strings() const;
+  // The string with this id; "" for 0 or an id out of range.
+  std::string_view String(uint32_t id) const;
+  // A thread's end time, read atomically (0 while running).
+  uint64_t ThreadEndTicks(const format::ThreadRecord& t) const;
+  uint32_t ThreadName(const format::ThreadRecord& t) const;
+
+  // Thread indexes run from 0 to threads().size() - 1.
+  std::span<const format::EventRecord> events(uint32_t thread_index) const;
+  // nullptr when the thread's events store is missing or damaged.
+  const StoreReader* event_store(uint32_t thread_index) const;
+  uint64_t total_events() const;
+
+  // Every store that opened, for tools (info, verify).
+  std::vector<const StoreReader*> stores() const;
+  // What is wrong, if anything: missing or damaged stores, torn tails.
+  std::vector<std::string> problems() const;
+
+ private:
+  TraceReader(std::string path, Env* env) : path_(std::move(path)), env_(env) {}
+  absl::Status OpenHeader();
+  absl::Status RefreshStore(std::unique_ptr<StoreReader>& store,
+                            const char* name, format::StoreKind kind);
+
+  std::string path_;
+  Env* env_;
+  std::unique_ptr<ReadableFile> header_file_;
+  const format::TraceHeader* header_ = nullptr;
+  std::vector<std::pair<std::string, std::string>> properties_;
+
+  std::unique_ptr<StoreReader> marks_, threads_, functions_, strings_,
+      strbytes_;
+  std::vector<std::unique_ptr<StoreReader>> events_;  // by thread index
+  std::vector<std::string> open_problems_;  // stores that failed to open
+};
+
+}  // namespace tracestore
+
+#endif  // TRACESTORE_TRACE_READER_H_

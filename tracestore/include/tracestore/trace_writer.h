@@ -1,0 +1,172 @@
+// TraceWriter: records one trace directory (see format.h for the layout).
+//
+//   TraceOptions options;
+//   options.path = "run.trace";
+//   options.properties = {{"command_line", "app.py --fast"}};
+//   auto trace = TraceWriter::Create(options);
+//   uint32_t fn = (*trace)->AddFunction({"app", "main", "app.py", 1});
+//   EventWriter* events = (*trace)->StartThread(gettid(), "MainThread");
+//   events->Append(format::EventKind::kCall, fn, 0);    // lock-free
+//   events->Append(format::EventKind::kReturn, fn, 3);
+//   (*trace)->EndThread(events);
+//   (*trace)->Close();
+//
+// Thread-safety: every TraceWriter method is thread-safe (a mutex guards the
+// shared stores). An EventWriter belongs to one thread: only that thread
+// appends to it, without locks or atomic read-modify-writes. Close() must not
+// race with appends (stop the hooks first); EventWriters die with the trace.
+//
+// A full disk stops recording: one message goes to stderr (unless quiet),
+// the trace header records why, later appends are counted as dropped, and
+// everything recorded before stays readable.
+
+#ifndef TRACESTORE_TRACE_WRITER_H_
+#define TRACESTORE_TRACE_WRITER_H_
+
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "tracestore/clock.h"
+#include "tracestore/env.h"
+#include "tracestore/format.h"
+#include "tracestore/store_writer.h"
+
+namespace tracestore {
+
+namespace internal {
+class PageFiller;
+}
+
+struct TraceOptions {
+  std::string path;  // directory to create (must not exist, or be empty)
+  // Written once into the header: "command_line", "interpreter", "include",
+  // "exclude", ... (format.h lists the well-known keys).
+  std::vector<std::pair<std::string, std::string>> properties;
+  uint32_t event_chunk_shift = 23;     // 8 MiB chunks per thread
+  uint32_t metadata_chunk_shift = 16;  // 64 KiB chunks for the rest
+  Env* env = nullptr;                  // nullptr: Env::Default()
+  bool use_tsc = true;                 // false: CLOCK_MONOTONIC
+  bool quiet = false;                  // no stderr message when stopping
+};
+
+struct FunctionInfo {
+  std::string_view module;
+  std::string_view qualname;
+  std::string_view file;
+  uint32_t first_line = 0;
+  uint32_t flags = format::kFunctionIsPython | format::kFunctionTraced;
+  uint64_t code_addr = 0;
+};
+
+// Appends one thread's events. Owned by the TraceWriter.
+class EventWriter {
+ public:
+  // Records an event stamped with the trace clock now.
+  inline void Append(format::EventKind kind, uint32_t function,
+                     uint32_t value) {
+    store_->Append(format::EventRecord{
+        format::PackTimeKind(clock_.Now() - start_ticks_, kind), function,
+        value});
+  }
+  // Records an event with a time taken earlier (ticks since trace start).
+  inline void AppendAt(uint64_t ticks, format::EventKind kind,
+                       uint32_t function, uint32_t value) {
+    store_->Append(
+        format::EventRecord{format::PackTimeKind(ticks, kind), function, value});
+  }
+  uint32_t thread_index() const { return thread_index_; }
+  uint64_t count() const { return store_->count(); }
+
+ private:
+  friend class TraceWriter;
+  EventWriter(std::unique_ptr<StoreWriter> store, const Clock& clock,
+              uint64_t start_ticks, uint32_t thread_index)
+      : store_(std::move(store)),
+        clock_(clock),
+        start_ticks_(start_ticks),
+        thread_index_(thread_index) {}
+
+  std::unique_ptr<StoreWriter> store_;
+  const Clock clock_;
+  const uint64_t start_ticks_;
+  const uint32_t thread_index_;
+  bool ended_ = false;
+};
+
+class TraceWriter {
+ public:
+  static absl::StatusOr<std::unique_ptr<TraceWriter>> Create(
+      TraceOptions options);
+  ~TraceWriter();  // Close()s
+  TraceWriter(const TraceWriter&) = delete;
+  TraceWriter& operator=(const TraceWriter&) = delete;
+
+  // Ticks since the trace started (the unit of every stored time).
+  uint64_t Now() const { return clock_.Now() - start_.ticks; }
+  const Clock& clock() const { return clock_; }
+  const std::string& path() const { return options_.path; }
+
+  // Interns a string; returns its id (0 for "", or if recording stopped).
+  uint32_t InternString(std::string_view s);
+  // Adds a function record; returns its id (1-based; 0 if recording stopped).
+  uint32_t AddFunction(const FunctionInfo& info);
+  // Starts a thread: its record and its events store. Returns nullptr if
+  // recording stopped.
+  EventWriter* StartThread(uint64_t os_tid, std::string_view name);
+  // Stamps the thread's end time and closes its events store. The writer
+  // stays valid (appends are dropped) until the trace is destroyed.
+  void EndThread(EventWriter* events);
+  void SetThreadName(uint32_t thread_index, std::string_view name);
+  // Records a mark at the current time.
+  void AddMark(uint32_t thread_index, std::string_view name,
+               format::MarkKind kind, uint64_t value = 0);
+
+  // True once recording stopped (disk full, I/O error).
+  bool stopped() const;
+
+  // Ends running threads, seals and closes every store, writes the close
+  // anchor and marks the trace closed. Idempotent.
+  absl::Status Close();
+
+ private:
+  explicit TraceWriter(TraceOptions options);
+  absl::Status Open();
+  absl::StatusOr<std::unique_ptr<StoreWriter>> CreateStore(
+      const std::string& name, format::StoreKind kind, uint32_t chunk_shift,
+      uint32_t thread_index, bool mutable_records = false);
+  uint32_t InternLocked(std::string_view s);
+  void EndThreadLocked(EventWriter* events, uint64_t end_ticks);
+  void OnStop(const absl::Status& why);
+
+  TraceOptions options_;
+  Env* env_;
+  Clock clock_;
+  format::ClockAnchor start_{};
+  std::unique_ptr<WritableFile> header_file_;
+  format::TraceHeader* header_ = nullptr;
+  std::unique_ptr<internal::PageFiller> filler_;
+
+  std::mutex mu_;  // guards everything below
+  bool closed_ = false;
+  std::unique_ptr<StoreWriter> functions_, strings_, strbytes_, threads_,
+      marks_;
+  struct XxHash {
+    size_t operator()(std::string_view s) const;
+  };
+  std::deque<std::string> string_arena_;  // keys of string_ids_
+  absl::flat_hash_map<std::string_view, uint32_t, XxHash> string_ids_;
+  std::vector<std::unique_ptr<EventWriter>> event_writers_;
+};
+
+}  // namespace tracestore
+
+#endif  // TRACESTORE_TRACE_WRITER_H_

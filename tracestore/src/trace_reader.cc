@@ -1,0 +1,262 @@
+// TraceReader: opens the trace header and every store, refreshes them in
+// dependency order, and resolves ids.
+
+#include "tracestore/trace_reader.h"
+
+#include <signal.h>
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cerrno>
+#include <cstring>
+
+#include "absl/strings/str_cat.h"
+#include "tracestore/clock.h"
+#include "tracestore/store_paths.h"
+
+namespace tracestore {
+
+namespace {
+
+template <class T>
+T LoadAtomic(const T& field) {
+  return std::atomic_ref<T>(const_cast<T&>(field))
+      .load(std::memory_order_acquire);
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<TraceReader>> TraceReader::Open(
+    const std::string& path, Env* env) {
+  if (env == nullptr) env = Env::Default();
+  struct stat st;
+  if (::stat(path.c_str(), &st) != 0)
+    return ErrnoStatus(errno, "open trace", path);
+  if (!S_ISDIR(st.st_mode))
+    return absl::InvalidArgumentError(absl::StrCat(
+        path, " is not a trace (a trace is a directory with a ",
+        kTraceHeaderFile, " file)"));
+  std::unique_ptr<TraceReader> trace(new TraceReader(path, env));
+  TS_RETURN_IF_ERROR(trace->OpenHeader());
+  TS_RETURN_IF_ERROR(trace->Refresh());
+  return trace;
+}
+
+TraceReader::~TraceReader() {
+  if (header_ != nullptr)
+    header_file_->Unmap(reinterpret_cast<const std::byte*>(header_),
+                        format::kTraceFileBytes);
+}
+
+absl::Status TraceReader::OpenHeader() {
+  const std::string file_path = path_ + "/" + kTraceHeaderFile;
+  auto file = env_->OpenReadable(file_path);
+  if (!file.ok()) {
+    if (absl::IsNotFound(file.status()))
+      return absl::NotFoundError(absl::StrCat(
+          path_, " is not a trace: it has no ", kTraceHeaderFile));
+    return file.status();
+  }
+  header_file_ = *std::move(file);
+  auto size = header_file_->Size();
+  if (!size.ok()) return size.status();
+  if (*size < format::kTraceHeaderBytes)
+    return absl::DataLossError(absl::StrCat(
+        file_path, ": truncated: ", *size, " bytes, the header needs ",
+        format::kTraceHeaderBytes));
+  auto map = header_file_->Map(format::kTraceFileBytes);
+  if (!map.ok()) return map.status();
+  header_ = reinterpret_cast<const format::TraceHeader*>(*map);
+  const format::TraceHeader& h = *header_;
+  if (std::memcmp(h.magic, format::kTraceMagic, sizeof(h.magic)) != 0)
+    return absl::DataLossError(
+        absl::StrCat(file_path, ": not a tracestore trace header (bad magic)"));
+  if (h.version != format::kFormatVersion)
+    return absl::FailedPreconditionError(
+        absl::StrCat(file_path, ": format version ", h.version,
+                     ", this build reads version ", format::kFormatVersion));
+  if (h.header_bytes != format::kTraceHeaderBytes)
+    return absl::DataLossError(
+        absl::StrCat(file_path, ": bad header size ", h.header_bytes));
+  const auto source = static_cast<format::ClockSource>(h.clock_source);
+  if ((source != format::ClockSource::kTsc &&
+       source != format::ClockSource::kMonotonic) ||
+      h.ticks_per_second == 0)
+    return absl::DataLossError(
+        absl::StrCat(file_path, ": bad clock calibration"));
+  const uint32_t state = LoadAtomic(h.state);
+  if (state == 0)
+    return absl::FailedPreconditionError(absl::StrCat(
+        path_, ": the trace was never started (its writer, pid ", h.pid,
+        ", stopped while creating it): it holds no records"));
+  if (state != static_cast<uint32_t>(format::TraceState::kRecording) &&
+      state != static_cast<uint32_t>(format::TraceState::kClosed))
+    return absl::DataLossError(
+        absl::StrCat(file_path, ": bad trace state ", state));
+  if (h.properties_bytes > format::kMaxPropertiesBytes ||
+      format::kTraceHeaderBytes + h.properties_bytes > *size)
+    return absl::DataLossError(absl::StrCat(
+        file_path, ": properties overrun the file (", h.properties_bytes,
+        " bytes)"));
+  std::string_view text(reinterpret_cast<const char*>(header_) +
+                            format::kTraceHeaderBytes,
+                        h.properties_bytes);
+  while (!text.empty()) {
+    size_t k = text.find('\0');
+    size_t v = k == std::string_view::npos ? k : text.find('\0', k + 1);
+    if (v == std::string_view::npos)
+      return absl::DataLossError(
+          absl::StrCat(file_path, ": malformed properties"));
+    properties_.emplace_back(text.substr(0, k), text.substr(k + 1, v - k - 1));
+    text.remove_prefix(v + 1);
+  }
+  return absl::OkStatus();
+}
+
+absl::Status TraceReader::RefreshStore(std::unique_ptr<StoreReader>& store,
+                                       const char* name,
+                                       format::StoreKind kind) {
+  if (store == nullptr) {
+    auto opened = StoreReader::Open(env_, path_ + "/" + name, kind);
+    if (!opened.ok()) {
+      std::string message(opened.status().message());
+      if (std::find(open_problems_.begin(), open_problems_.end(), message) ==
+          open_problems_.end())
+        open_problems_.push_back(message);
+      return absl::OkStatus();  // left out, described in problems()
+    }
+    store = *std::move(opened);
+    return absl::OkStatus();
+  }
+  return store->Refresh();
+}
+
+absl::Status TraceReader::Refresh() {
+  TS_RETURN_IF_ERROR(RefreshStore(marks_, kMarksFile, format::StoreKind::kMarks));
+  TS_RETURN_IF_ERROR(
+      RefreshStore(threads_, kThreadsFile, format::StoreKind::kThreads));
+  const size_t thread_count = threads().size();
+  if (events_.size() < thread_count) events_.resize(thread_count);
+  for (size_t i = 0; i < thread_count; ++i) {
+    const std::string name = EventsFileName(static_cast<uint32_t>(i));
+    TS_RETURN_IF_ERROR(
+        RefreshStore(events_[i], name.c_str(), format::StoreKind::kEvents));
+  }
+  TS_RETURN_IF_ERROR(
+      RefreshStore(functions_, kFunctionsFile, format::StoreKind::kFunctions));
+  TS_RETURN_IF_ERROR(
+      RefreshStore(strings_, kStringsFile, format::StoreKind::kStrings));
+  TS_RETURN_IF_ERROR(RefreshStore(strbytes_, kStringBytesFile,
+                                  format::StoreKind::kStringBytes));
+  return absl::OkStatus();
+}
+
+format::TraceState TraceReader::state() const {
+  return static_cast<format::TraceState>(LoadAtomic(header_->state));
+}
+
+format::StopReason TraceReader::stop_reason() const {
+  return static_cast<format::StopReason>(LoadAtomic(header_->stop_reason));
+}
+
+bool TraceReader::writer_alive() const {
+  if (closed()) return false;
+  const auto pid = static_cast<pid_t>(header_->pid);
+  return pid > 0 && (::kill(pid, 0) == 0 || errno == EPERM);
+}
+
+std::string_view TraceReader::Property(std::string_view key) const {
+  for (const auto& [k, v] : properties_)
+    if (k == key) return v;
+  return {};
+}
+
+uint64_t TraceReader::ToNs(uint64_t ticks) const {
+  return TicksToNs(ticks, LoadAtomic(header_->ticks_per_second));
+}
+
+uint64_t TraceReader::DurationTicks() const {
+  if (closed()) return header_->close.ticks - header_->start.ticks;
+  uint64_t last = 0;
+  for (size_t i = 0; i < events_.size(); ++i) {
+    auto e = events(static_cast<uint32_t>(i));
+    if (!e.empty()) last = std::max(last, format::EventTicks(e.back()));
+  }
+  for (const auto& t : threads())
+    last = std::max({last, t.start_ticks, ThreadEndTicks(t)});
+  if (!marks().empty()) last = std::max(last, marks().back().ticks);
+  return last;
+}
+
+template <class R>
+static std::span<const R> RecordsOf(const std::unique_ptr<StoreReader>& s) {
+  if (s == nullptr) return {};
+  return s->Records<R>();
+}
+
+std::span<const format::FunctionRecord> TraceReader::functions() const {
+  return RecordsOf<format::FunctionRecord>(functions_);
+}
+std::span<const format::ThreadRecord> TraceReader::threads() const {
+  return RecordsOf<format::ThreadRecord>(threads_);
+}
+std::span<const format::MarkRecord> TraceReader::marks() const {
+  return RecordsOf<format::MarkRecord>(marks_);
+}
+std::span<const format::StringRecord> TraceReader::strings() const {
+  return RecordsOf<format::StringRecord>(strings_);
+}
+
+std::string_view TraceReader::String(uint32_t id) const {
+  auto table = strings();
+  if (id == 0 || id > table.size() || strbytes_ == nullptr) return {};
+  const format::StringRecord& s = table[id - 1];
+  if (s.offset > strbytes_->count() || s.length > strbytes_->count() - s.offset)
+    return {};
+  return {reinterpret_cast<const char*>(strbytes_->data()) + s.offset,
+          s.length};
+}
+
+uint64_t TraceReader::ThreadEndTicks(const format::ThreadRecord& t) const {
+  return LoadAtomic(t.end_ticks);
+}
+
+uint32_t TraceReader::ThreadName(const format::ThreadRecord& t) const {
+  return LoadAtomic(t.name);
+}
+
+std::span<const format::EventRecord> TraceReader::events(
+    uint32_t thread_index) const {
+  if (thread_index >= events_.size()) return {};
+  return RecordsOf<format::EventRecord>(events_[thread_index]);
+}
+
+const StoreReader* TraceReader::event_store(uint32_t thread_index) const {
+  return thread_index < events_.size() ? events_[thread_index].get() : nullptr;
+}
+
+uint64_t TraceReader::total_events() const {
+  uint64_t n = 0;
+  for (const auto& s : events_)
+    if (s) n += s->count();
+  return n;
+}
+
+std::vector<const StoreReader*> TraceReader::stores() const {
+  std::vector<const StoreReader*> out;
+  for (const auto* s : {&marks_, &threads_, &functions_, &strings_, &strbytes_})
+    if (*s) out.push_back(s->get());
+  for (const auto& s : events_)
+    if (s) out.push_back(s.get());
+  return out;
+}
+
+std::vector<std::string> TraceReader::problems() const {
+  std::vector<std::string> out = open_problems_;
+  for (const StoreReader* s : stores())
+    if (!s->problem().empty()) out.push_back(s->problem());
+  return out;
+}
+
+}  // namespace tracestore

@@ -1,0 +1,258 @@
+// TraceWriter: creates the trace directory, owns the shared stores and the
+// PageFiller, and writes the trace header.
+
+#include "tracestore/trace_writer.h"
+
+#include <unistd.h>
+#include <xxhash.h>
+
+#include <cstdio>
+#include <cstring>
+
+#include "absl/strings/str_cat.h"
+#include "page_filler.h"
+#include "tracestore/store_paths.h"
+
+namespace tracestore {
+
+using format::StoreKind;
+
+size_t TraceWriter::XxHash::operator()(std::string_view s) const {
+  return XXH64(s.data(), s.size(), 0);
+}
+
+TraceWriter::TraceWriter(TraceOptions options)
+    : options_(std::move(options)),
+      env_(options_.env != nullptr ? options_.env : Env::Default()),
+      clock_(Clock::Detect(options_.use_tsc)) {}
+
+absl::StatusOr<std::unique_ptr<TraceWriter>> TraceWriter::Create(
+    TraceOptions options) {
+  if (options.path.empty())
+    return absl::InvalidArgumentError("trace path is empty");
+  std::unique_ptr<TraceWriter> trace(new TraceWriter(std::move(options)));
+  TS_RETURN_IF_ERROR(trace->Open());
+  return trace;
+}
+
+absl::StatusOr<std::unique_ptr<StoreWriter>> TraceWriter::CreateStore(
+    const std::string& name, StoreKind kind, uint32_t chunk_shift,
+    uint32_t thread_index, bool mutable_records) {
+  StoreWriter::Options o;
+  o.env = env_;
+  o.path = options_.path + "/" + name;
+  o.kind = kind;
+  o.chunk_shift = chunk_shift;
+  o.thread_index = thread_index;
+  o.mutable_records = mutable_records;
+  return StoreWriter::Create(o, filler_.get());
+}
+
+absl::Status TraceWriter::Open() {
+  std::string properties;
+  for (const auto& [key, value] : options_.properties) {
+    properties.append(key).push_back('\0');
+    properties.append(value).push_back('\0');
+  }
+  if (properties.size() > format::kMaxPropertiesBytes)
+    return absl::InvalidArgumentError(
+        absl::StrCat("trace properties are ", properties.size(),
+                     " bytes; at most ", format::kMaxPropertiesBytes));
+
+  TS_RETURN_IF_ERROR(env_->CreateDir(options_.path));
+  auto file = env_->CreateWritable(options_.path + "/" + kTraceHeaderFile);
+  if (!file.ok()) return file.status();
+  header_file_ = *std::move(file);
+  TS_RETURN_IF_ERROR(header_file_->Allocate(format::kTraceFileBytes));
+  auto map = header_file_->Map(0, format::kTraceFileBytes);
+  if (!map.ok()) return map.status();
+  header_ = reinterpret_cast<format::TraceHeader*>(*map);
+
+  start_ = clock_.Anchor();
+  format::TraceHeader& h = *header_;
+  std::memcpy(h.magic, format::kTraceMagic, sizeof(h.magic));
+  h.version = format::kFormatVersion;
+  h.header_bytes = format::kTraceHeaderBytes;
+  h.clock_source = static_cast<uint32_t>(clock_.source());
+  h.ticks_per_second = clock_.ticks_per_second();
+  h.start = start_;
+  h.pid = static_cast<uint64_t>(::getpid());
+  h.properties_bytes = static_cast<uint32_t>(properties.size());
+  std::memcpy(reinterpret_cast<char*>(header_) + format::kTraceHeaderBytes,
+              properties.data(), properties.size());
+
+  filler_ = std::make_unique<internal::PageFiller>(
+      [this](const absl::Status& why) { OnStop(why); });
+  const uint32_t shift = options_.metadata_chunk_shift;
+  struct {
+    std::unique_ptr<StoreWriter>* store;
+    const char* name;
+    StoreKind kind;
+    bool mutable_records;
+  } stores[] = {
+      {&strbytes_, kStringBytesFile, StoreKind::kStringBytes, false},
+      {&strings_, kStringsFile, StoreKind::kStrings, false},
+      {&functions_, kFunctionsFile, StoreKind::kFunctions, false},
+      {&threads_, kThreadsFile, StoreKind::kThreads, true},
+      {&marks_, kMarksFile, StoreKind::kMarks, false},
+  };
+  for (auto& s : stores) {
+    auto store = CreateStore(s.name, s.kind, shift, 0, s.mutable_records);
+    if (!store.ok()) return store.status();
+    *s.store = *std::move(store);
+  }
+  // Last: a reader that sees kRecording finds every store above.
+  std::atomic_ref<uint32_t>(h.state).store(
+      static_cast<uint32_t>(format::TraceState::kRecording),
+      std::memory_order_release);
+  return absl::OkStatus();
+}
+
+TraceWriter::~TraceWriter() {
+  if (absl::Status s = Close(); !s.ok() && !options_.quiet)
+    std::fprintf(stderr, "tracestore: closing %s: %s\n", options_.path.c_str(),
+                 s.ToString().c_str());
+}
+
+void TraceWriter::OnStop(const absl::Status& why) {
+  // Called once, on the PageFiller thread.
+  if (header_ != nullptr) {
+    const auto reason = absl::IsResourceExhausted(why)
+                            ? format::StopReason::kDiskFull
+                            : format::StopReason::kIoError;
+    std::atomic_ref<uint32_t>(header_->stop_reason)
+        .store(static_cast<uint32_t>(reason), std::memory_order_release);
+  }
+  if (!options_.quiet)
+    std::fprintf(stderr,
+                 "tracestore: recording stopped: %s; the program goes on and "
+                 "the trace recorded so far is kept in %s\n",
+                 std::string(why.message()).c_str(), options_.path.c_str());
+}
+
+bool TraceWriter::stopped() const { return filler_ && filler_->stopped(); }
+
+uint32_t TraceWriter::InternLocked(std::string_view s) {
+  if (s.empty() || closed_) return 0;
+  if (auto it = string_ids_.find(s); it != string_ids_.end()) return it->second;
+  const uint64_t offset = strbytes_->count();
+  if (!strbytes_->AppendBytes(s.data(), s.size())) return 0;
+  const uint64_t before = strings_->count();
+  strings_->Append(format::StringRecord{
+      offset, static_cast<uint32_t>(s.size()),
+      static_cast<uint32_t>(XXH64(s.data(), s.size(), 0))});
+  if (strings_->count() == before) return 0;  // dropped
+  const uint32_t id = static_cast<uint32_t>(strings_->count());
+  string_arena_.emplace_back(s);
+  string_ids_.emplace(string_arena_.back(), id);
+  return id;
+}
+
+uint32_t TraceWriter::InternString(std::string_view s) {
+  std::lock_guard<std::mutex> lock(mu_);
+  return InternLocked(s);
+}
+
+uint32_t TraceWriter::AddFunction(const FunctionInfo& info) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (closed_) return 0;
+  format::FunctionRecord r{};
+  r.id = static_cast<uint32_t>(functions_->count() + 1);
+  r.module = InternLocked(info.module);
+  r.qualname = InternLocked(info.qualname);
+  r.file = InternLocked(info.file);
+  r.first_line = info.first_line;
+  r.flags = info.flags;
+  r.code_addr = info.code_addr;
+  functions_->Append(r);
+  return functions_->count() == r.id ? r.id : 0;
+}
+
+EventWriter* TraceWriter::StartThread(uint64_t os_tid, std::string_view name) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (closed_ || filler_->stopped()) return nullptr;
+  const uint32_t index = static_cast<uint32_t>(threads_->count());
+  auto store = CreateStore(EventsFileName(index), StoreKind::kEvents,
+                           options_.event_chunk_shift, index);
+  if (!store.ok()) {
+    filler_->Stop(store.status());
+    return nullptr;
+  }
+  format::ThreadRecord r{};
+  r.index = index;
+  r.name = InternLocked(name);
+  r.os_tid = os_tid;
+  r.start_ticks = Now();
+  threads_->Append(r);
+  if (threads_->count() != index + 1u) return nullptr;
+  event_writers_.push_back(std::unique_ptr<EventWriter>(
+      new EventWriter(*std::move(store), clock_, start_.ticks, index)));
+  return event_writers_.back().get();
+}
+
+void TraceWriter::EndThreadLocked(EventWriter* events, uint64_t end_ticks) {
+  if (events->ended_) return;
+  events->ended_ = true;
+  events->store_->Close().IgnoreError();
+  auto* record = reinterpret_cast<format::ThreadRecord*>(
+      threads_->RecordAddress(events->thread_index_));
+  std::atomic_ref<uint64_t>(record->end_ticks)
+      .store(end_ticks == 0 ? 1 : end_ticks, std::memory_order_release);
+}
+
+void TraceWriter::EndThread(EventWriter* events) {
+  if (events == nullptr) return;
+  std::lock_guard<std::mutex> lock(mu_);
+  if (closed_) return;
+  EndThreadLocked(events, Now());
+}
+
+void TraceWriter::SetThreadName(uint32_t thread_index, std::string_view name) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (closed_ || thread_index >= threads_->count()) return;
+  const uint32_t id = InternLocked(name);
+  auto* record = reinterpret_cast<format::ThreadRecord*>(
+      threads_->RecordAddress(thread_index));
+  std::atomic_ref<uint32_t>(record->name).store(id, std::memory_order_release);
+}
+
+void TraceWriter::AddMark(uint32_t thread_index, std::string_view name,
+                          format::MarkKind kind, uint64_t value) {
+  const uint64_t ticks = Now();
+  std::lock_guard<std::mutex> lock(mu_);
+  if (closed_) return;
+  format::MarkRecord r{};
+  r.ticks = ticks;
+  r.thread = thread_index;
+  r.name = InternLocked(name);
+  r.kind = static_cast<uint32_t>(kind);
+  r.value = value;
+  marks_->Append(r);
+}
+
+absl::Status TraceWriter::Close() {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (closed_ || header_ == nullptr) return absl::OkStatus();
+  const uint64_t end = Now();
+  for (auto& events : event_writers_) EndThreadLocked(events.get(), end);
+  closed_ = true;
+  absl::Status status;
+  for (auto* store : {&marks_, &threads_, &functions_, &strings_, &strbytes_}) {
+    if (*store) status.Update((*store)->Close());
+  }
+  format::TraceHeader& h = *header_;
+  h.close = clock_.Anchor();
+  if (clock_.source() == format::ClockSource::kTsc)
+    h.ticks_per_second =
+        Clock::FrequencyBetween(start_, h.close, h.ticks_per_second);
+  std::atomic_ref<uint32_t>(h.state).store(
+      static_cast<uint32_t>(format::TraceState::kClosed),
+      std::memory_order_release);
+  header_file_->Unmap(reinterpret_cast<std::byte*>(header_),
+                      format::kTraceFileBytes);
+  header_ = nullptr;
+  filler_.reset();
+  return status;
+}
+
+}  // namespace tracestore

@@ -1,0 +1,160 @@
+// VerifyTrace: checksums and cross-references over a TraceReader.
+
+#include "tracestore/verify.h"
+
+#include <xxhash.h>
+
+#include "absl/strings/str_cat.h"
+#include "tracestore/trace_reader.h"
+
+namespace tracestore {
+
+namespace {
+
+using format::EventKind;
+
+// Checks the chunk checksums (and, once closed, the tail checksum) of one
+// store.
+void VerifyChecksums(const StoreReader& s, VerifyReport& report) {
+  const format::StoreHeader& h = s.header();
+  if (h.flags & format::kStoreMutableRecords) return;
+  const uint64_t per_chunk = s.chunk_bytes() / s.record_bytes();
+  const uint64_t full_chunks = s.count() / per_chunk;
+  uint64_t sealed = s.sealed_chunks();
+  if (sealed > format::kMaxSealedChunks || sealed > full_chunks) {
+    report.errors.push_back(absl::StrCat(s.path(), ": header claims ", sealed,
+                                         " sealed chunks, the store holds ",
+                                         full_chunks, " full chunks"));
+    sealed = std::min<uint64_t>(full_chunks, format::kMaxSealedChunks);
+  }
+  for (uint64_t c = 0; c < sealed; ++c) {
+    const std::byte* chunk = s.data() + c * s.chunk_bytes();
+    if (XXH64(chunk, s.chunk_bytes(), 0) != h.chunk_checksums[c]) {
+      report.errors.push_back(absl::StrCat(
+          s.path(), ": checksum mismatch in chunk ", c, " (records ",
+          c * per_chunk, "..", (c + 1) * per_chunk - 1, ")"));
+    }
+    ++report.chunks_checked;
+  }
+  if (!s.closed() || sealed >= format::kMaxSealedChunks) return;
+  if (sealed * per_chunk + h.tail_records != s.committed()) {
+    report.errors.push_back(absl::StrCat(
+        s.path(), ": closed with ", s.committed(), " records but its sealed ",
+        "chunks and tail cover ", sealed * per_chunk + h.tail_records));
+    return;
+  }
+  if (s.count() < s.committed()) return;  // truncated: already reported
+  const std::byte* tail = s.data() + sealed * s.chunk_bytes();
+  if (XXH64(tail, h.tail_records * s.record_bytes(), 0) != h.tail_checksum)
+    report.errors.push_back(
+        absl::StrCat(s.path(), ": checksum mismatch in the last chunk"));
+  ++report.chunks_checked;
+}
+
+bool ValidKind(EventKind k) {
+  return k >= EventKind::kCall && k <= EventKind::kMark;
+}
+
+}  // namespace
+
+absl::StatusOr<VerifyReport> VerifyTrace(const std::string& path, Env* env) {
+  auto opened = TraceReader::Open(path, env);
+  if (!opened.ok()) return opened.status();
+  const TraceReader& t = **opened;
+  VerifyReport report;
+  report.errors = t.problems();
+
+  const bool closed = t.closed();
+  if (closed) {
+    if (t.header().close.ticks < t.header().start.ticks)
+      report.errors.push_back(path + ": close time is before start time");
+  } else if (t.writer_alive()) {
+    report.notes.push_back(absl::StrCat(
+        "still being written by pid ", t.header().pid,
+        ": verified what was committed so far"));
+  } else {
+    report.notes.push_back(absl::StrCat(
+        "not closed cleanly (writer pid ", t.header().pid,
+        " is gone): everything it committed is kept"));
+  }
+  if (t.stop_reason() != format::StopReason::kNone)
+    report.notes.push_back(
+        t.stop_reason() == format::StopReason::kDiskFull
+            ? "recording stopped early: the disk was full"
+            : "recording stopped early: an I/O error");
+
+  uint64_t dropped = 0;
+  for (const StoreReader* s : t.stores()) {
+    VerifyChecksums(*s, report);
+    dropped += s->dropped();
+    if (closed && !s->closed())
+      report.errors.push_back(
+          s->path() + ": the trace is closed but this store is not");
+  }
+  if (dropped > 0)
+    report.notes.push_back(absl::StrCat(dropped, " records were dropped"));
+
+  // Cross-references.
+  const auto strings = t.strings();
+  const uint64_t nstrings = strings.size();
+  const auto functions = t.functions();
+  const auto threads = t.threads();
+  report.strings = nstrings;
+  report.functions = functions.size();
+  report.threads = threads.size();
+  report.marks = t.marks().size();
+  for (uint64_t i = 0; i < nstrings; ++i) {
+    const auto& s = strings[i];
+    std::string_view text = t.String(static_cast<uint32_t>(i + 1));
+    if (text.size() != s.length) {
+      report.errors.push_back(absl::StrCat(path, ": string ", i + 1,
+                                           " points past the string bytes"));
+    } else if (static_cast<uint32_t>(XXH64(text.data(), text.size(), 0)) !=
+               s.hash32) {
+      report.errors.push_back(
+          absl::StrCat(path, ": string ", i + 1, " does not match its hash"));
+    }
+  }
+  for (uint64_t i = 0; i < functions.size(); ++i) {
+    const auto& f = functions[i];
+    if (f.id != i + 1 || f.module > nstrings || f.qualname > nstrings ||
+        f.file > nstrings)
+      report.errors.push_back(
+          absl::StrCat(path, ": function record ", i, " is inconsistent"));
+  }
+  for (uint64_t i = 0; i < threads.size(); ++i) {
+    const auto& th = threads[i];
+    const uint64_t end = t.ThreadEndTicks(th);
+    if (th.index != i || t.ThreadName(th) > nstrings ||
+        (end != 0 && end < th.start_ticks))
+      report.errors.push_back(
+          absl::StrCat(path, ": thread record ", i, " is inconsistent"));
+    auto events = t.events(static_cast<uint32_t>(i));
+    report.events += events.size();
+    uint64_t last = 0;
+    for (uint64_t j = 0; j < events.size(); ++j) {
+      const auto& e = events[j];
+      const uint64_t ticks = format::EventTicks(e);
+      const char* what = nullptr;
+      if (!ValidKind(format::GetEventKind(e))) what = "has an unknown kind";
+      else if (e.function > functions.size()) what = "names an unknown function";
+      else if (ticks < last) what = "goes back in time";
+      if (what != nullptr) {
+        report.errors.push_back(absl::StrCat(path, ": thread ", i, " event ",
+                                             j, " ", what));
+        if (report.errors.size() > 100) break;
+      }
+      last = ticks;
+    }
+  }
+  for (uint64_t i = 0; i < t.marks().size(); ++i) {
+    const auto& m = t.marks()[i];
+    if (m.thread >= threads.size() || m.name > nstrings ||
+        m.kind > static_cast<uint32_t>(format::MarkKind::kStop))
+      report.errors.push_back(
+          absl::StrCat(path, ": mark ", i, " is inconsistent"));
+  }
+  return report;
+}
+
+}  // namespace tracestore
