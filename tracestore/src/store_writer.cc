@@ -186,10 +186,15 @@ absl::Status StoreWriter::Close() {
   SealLocked(cur_chunk_);
   StoreHeader& h = *header_;
   const uint64_t record_bytes = h.record_bytes;
-  const uint64_t tail = count_ - ((cur_chunk_ << chunk_shift_) / record_bytes);
-  if (!options_.mutable_records && sealed_ == cur_chunk_) {
+  // The tail is what follows the sealed chunks: part of the current chunk,
+  // or nothing when the current chunk was full and sealed (recording
+  // stopped at a chunk boundary).
+  if (!options_.mutable_records && sealed_ >= cur_chunk_ &&
+      sealed_ < format::kMaxSealedChunks) {
+    const uint64_t tail = count_ - ((sealed_ << chunk_shift_) / record_bytes);
+    const std::byte* p = tail > 0 ? ring_[sealed_ % kRing] : nullptr;
     h.tail_records = tail;
-    h.tail_checksum = XXH64(ring_[cur_chunk_ % kRing], tail * record_bytes, 0);
+    h.tail_checksum = XXH64(p, tail * record_bytes, 0);
   }
   // Release the chunks mapped for writing, then the retained ones.
   const uint64_t prepared = prepared_.load(std::memory_order_acquire);

@@ -105,7 +105,7 @@ absl::Status TraceReader::OpenHeader() {
   while (!text.empty()) {
     size_t k = text.find('\0');
     size_t v = k == std::string_view::npos ? k : text.find('\0', k + 1);
-    if (v == std::string_view::npos)
+    if (k == 0 || v == std::string_view::npos)
       return absl::DataLossError(
           absl::StrCat(file_path, ": malformed properties"));
     properties_.emplace_back(text.substr(0, k), text.substr(k + 1, v - k - 1));

@@ -51,6 +51,43 @@ void VerifyChecksums(const StoreReader& s, VerifyReport& report) {
   ++report.chunks_checked;
 }
 
+bool AllZero(const void* p, size_t n) {
+  const auto* b = static_cast<const unsigned char*>(p);
+  for (size_t i = 0; i < n; ++i)
+    if (b[i] != 0) return false;
+  return true;
+}
+
+// Reserved fields, padding, unused checksum slots and the bytes after a
+// closed store's last record are written as zeros: anything else is damage.
+void VerifyZeros(const StoreReader& s, VerifyReport& report) {
+  const format::StoreHeader& h = s.header();
+  if (!AllZero(h.reserved0, sizeof(h.reserved0)) || h.reserved1 != 0 ||
+      !AllZero(h.padding, sizeof(h.padding)) ||
+      (h.flags & ~format::kStoreMutableRecords) != 0)
+    report.errors.push_back(
+        s.path() + ": reserved header fields are not zero");
+  if (!s.closed()) return;  // the filler may be writing the next slot
+  const uint64_t sealed =
+      std::min<uint64_t>(s.sealed_chunks(), format::kMaxSealedChunks);
+  if (!AllZero(h.chunk_checksums + sealed,
+               (format::kMaxSealedChunks - sealed) * sizeof(uint64_t)))
+    report.errors.push_back(s.path() + ": unused checksum slots are not zero");
+}
+
+void VerifyTraceHeader(const TraceReader& t, VerifyReport& report) {
+  const format::TraceHeader& h = t.header();
+  const char* text = reinterpret_cast<const char*>(&h) + format::kTraceHeaderBytes;
+  if (!AllZero(h.reserved, sizeof(h.reserved)) ||
+      !AllZero(h.padding, sizeof(h.padding)) ||
+      !AllZero(text + h.properties_bytes,
+               format::kMaxPropertiesBytes - h.properties_bytes))
+    report.errors.push_back(
+        t.path() + "/trace.header: reserved fields are not zero");
+  if (h.stop_reason > static_cast<uint32_t>(format::StopReason::kIoError))
+    report.errors.push_back(t.path() + "/trace.header: bad stop reason");
+}
+
 bool ValidKind(EventKind k) {
   return k >= EventKind::kCall && k <= EventKind::kMark;
 }
@@ -83,9 +120,11 @@ absl::StatusOr<VerifyReport> VerifyTrace(const std::string& path, Env* env) {
             ? "recording stopped early: the disk was full"
             : "recording stopped early: an I/O error");
 
+  VerifyTraceHeader(t, report);
   uint64_t dropped = 0;
   for (const StoreReader* s : t.stores()) {
     VerifyChecksums(*s, report);
+    VerifyZeros(*s, report);
     dropped += s->dropped();
     if (closed && !s->closed())
       report.errors.push_back(

@@ -17,7 +17,10 @@ inline constexpr char kMarksFile[] = "marks.store";
 
 // "events.<index>.store"
 inline std::string EventsFileName(uint32_t thread_index) {
-  return "events." + std::to_string(thread_index) + ".store";
+  std::string name = "events.";
+  name += std::to_string(thread_index);
+  name += ".store";
+  return name;
 }
 
 }  // namespace tracestore
