@@ -39,9 +39,13 @@ void RecordUntilFullAndCheck(TraceOptions options) {
     events->AppendAt(format::EventTicks(e), format::GetEventKind(e),
                      e.function, e.value);
   }
-  // Appends after the stop are dropped, not crashes.
-  for (int i = 0; i < 100000; ++i)
-    events->Append(format::EventKind::kCall, 1, 0);
+  // The stop reaches each writer at its next chunk boundary: appends go on
+  // into pages already provisioned, then are dropped, never a crash.
+  for (const uint64_t end = appended + 100000; appended < end; ++appended) {
+    const auto e = testing::PatternEvent(appended, kFunctions);
+    events->AppendAt(format::EventTicks(e), format::GetEventKind(e),
+                     e.function, e.value);
+  }
   w.AddMark(0, "after-stop", format::MarkKind::kPoint);
   w.AddFunction({"m", "after", "m.py", 1});
   EXPECT_TRUE(w.stopped()) << "the disk never filled";
