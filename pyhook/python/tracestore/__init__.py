@@ -1,0 +1,50 @@
+"""tracestore: record Python programs into memory-mapped trace stores.
+
+    import tracestore
+
+    with tracestore.tracing("run.trace", include=["myapp"]):
+        myapp.main()
+
+    tracestore.enable(include=["myapp"])      # or start/stop by hand
+    tracestore.mark("phase 1")
+    with tracestore.mark_range("load"):
+        load()
+    tracestore.disable()
+
+Query the result with ``python -m tracestore query run.trace "SELECT ..."``
+or from the sqlite3 shell (see README.md).
+"""
+
+import sys as _sys
+
+_SUPPORTED = ((3, 9), (3, 13))
+if _sys.implementation.name != "cpython" or not (
+        _SUPPORTED[0] <= _sys.version_info[:2] <= _SUPPORTED[1]):
+    raise ImportError(
+        "tracestore supports CPython %d.%d to %d.%d; this is %s %d.%d"
+        % (_SUPPORTED[0] + _SUPPORTED[1] + (_sys.implementation.name,)
+           + tuple(_sys.version_info[:2])))
+try:
+    from . import _tracestore
+except ImportError as _e:  # built for other interpreters only
+    raise ImportError(
+        "tracestore has no native extension for CPython %d.%d here (%s); "
+        "rebuild with this interpreter installed"
+        % (_sys.version_info[0], _sys.version_info[1], _e)) from None
+
+from ._session import (  # noqa: E402
+    default_hook,
+    disable,
+    enable,
+    enable_if,
+    is_active,
+    mark,
+    mark_range,
+    trace_path,
+    tracing,
+)
+
+__all__ = [
+    "default_hook", "disable", "enable", "enable_if", "is_active", "mark",
+    "mark_range", "trace_path", "tracing",
+]

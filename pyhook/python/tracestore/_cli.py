@@ -1,0 +1,198 @@
+"""The command line: python -m tracestore record|query|info|verify|--enable|--disable.
+
+    python -m tracestore record [-o TRACE] [-i PREFIX]... [-x PREFIX]...
+        [--exclude-stdlib] [--lines] [--c-calls] [--hook HOOK] [--no-threads]
+        [--follow-children] -- script.py ARGS     (or -- -m module ARGS)
+    python -m tracestore query TRACE [--csv|--json] "SQL"
+    python -m tracestore info|verify TRACE
+    python -m tracestore --enable [VAR] | --disable
+"""
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+
+USAGE = __doc__.split("\n\n", 1)[1]
+
+
+def _native_cli():
+    """The native `tracestore` binary: $TRACESTORE_CLI, the one shipped in
+    the package, or one on PATH."""
+    env = os.environ.get("TRACESTORE_CLI")
+    if env:
+        return env
+    shipped = os.path.join(os.path.dirname(__file__), "_bin", "tracestore")
+    if os.access(shipped, os.X_OK):
+        return shipped
+    return shutil.which("tracestore")
+
+
+def _run_native(args):
+    exe = _native_cli()
+    if exe is None:
+        print("tracestore: the native 'tracestore' command was not found "
+              "(build the project, or set TRACESTORE_CLI)", file=sys.stderr)
+        return 2
+    return subprocess.call([exe] + args)
+
+
+def _record_parser():
+    p = argparse.ArgumentParser(
+        prog="python -m tracestore record",
+        description="Record a Python program into a trace.",
+        usage="%(prog)s [options] -- script.py ARGS | -- -m module ARGS")
+    p.add_argument("-o", "--output", metavar="TRACE",
+                   help="trace to create (default: a new name here)")
+    p.add_argument("-i", "--include", metavar="PREFIX", action="append",
+                   default=[], help="trace only these modules (repeatable)")
+    p.add_argument("-x", "--exclude", metavar="PREFIX", action="append",
+                   default=[], help="never trace these modules (repeatable)")
+    p.add_argument("--exclude-stdlib", action="store_true",
+                   help="do not trace the interpreter's own library")
+    p.add_argument("--lines", action="store_true",
+                   help="record line events in traced code")
+    p.add_argument("--c-calls", action="store_true",
+                   help="record calls of C functions")
+    p.add_argument("--hook", choices=("eval-frame", "monitoring", "setprofile"),
+                   help="force a hook backend (default: per version)")
+    p.add_argument("--no-threads", action="store_true",
+                   help="trace the main thread only")
+    p.add_argument("--follow-children", action="store_true",
+                   help="trace child Python processes into the same trace")
+    p.add_argument("--etw", action="store_true",
+                   help="also emit ETW events (Windows)")
+    p.add_argument("--mode", choices=("instrumented", "stack"),
+                   default="instrumented")
+    p.add_argument("-q", "--quiet", action="store_true",
+                   help="print nothing of our own")
+    return p
+
+
+def _record(argv):
+    if "--" in argv:
+        split = argv.index("--")
+        options, target = argv[:split], argv[split + 1:]
+    else:
+        # Allow "record script.py" without "--" when unambiguous.
+        options, target = [], []
+        for i, a in enumerate(argv):
+            if not a.startswith("-") and (i == 0 or argv[i - 1] not in (
+                    "-o", "--output", "-i", "--include", "-x", "--exclude",
+                    "--hook", "--mode")):
+                options, target = argv[:i], argv[i:]
+                break
+        else:
+            options = argv
+    args = _record_parser().parse_args(options)
+    if not target:
+        _record_parser().error("nothing to run: give -- script.py ARGS or -- -m module ARGS")
+    if target[0] == "-m":
+        if len(target) < 2:
+            _record_parser().error("-m needs a module name")
+        run = ["-m"] + target[1:]
+        stem = target[1].rsplit(".", 1)[-1]
+    else:
+        script = target[0]
+        if not os.path.exists(script):
+            print("tracestore: can't open file %r: no such file" % script,
+                  file=sys.stderr)
+            return 2
+        run = target
+        stem = os.path.splitext(os.path.basename(script))[0]
+    if args.mode == "stack":
+        print("tracestore: --mode stack is not available yet", file=sys.stderr)
+        return 2
+    if args.etw:
+        print("tracestore: --etw: the ETW bridge is not available yet; "
+              "recording into the trace only", file=sys.stderr)
+    from tracestore import _session
+
+    if args.output:
+        output = os.path.abspath(args.output)
+        parent = os.path.dirname(output) or "."
+        if not os.path.isdir(parent):
+            print("tracestore: cannot create %s: no directory %s"
+                  % (args.output, parent), file=sys.stderr)
+            return 2
+        if not os.access(parent, os.W_OK):
+            print("tracestore: cannot create %s: %s is not writable"
+                  % (args.output, parent), file=sys.stderr)
+            return 2
+        if os.path.exists(output) and (not os.path.isdir(output)
+                                       or os.listdir(output)):
+            print("tracestore: %s already exists" % args.output,
+                  file=sys.stderr)
+            return 2
+    else:
+        output = os.path.abspath(_session.new_trace_name(stem))
+        if not args.quiet:
+            print("tracestore: recording to %s" % os.path.relpath(output),
+                  file=sys.stderr)
+    config = {
+        "output": output,
+        "include": args.include,
+        "exclude": args.exclude,
+        "exclude_stdlib": args.exclude_stdlib,
+        "lines": args.lines,
+        "c_calls": args.c_calls,
+        "hook": args.hook,
+        "with_threads": not args.no_threads,
+        "follow_children": args.follow_children,
+        "quiet": args.quiet,
+    }
+    from tracestore import _launch
+    return _launch.exec_traced(run, config)
+
+
+def _enable_pth(var, disable):
+    import site
+    import sysconfig
+    target = sysconfig.get_paths()["purelib"]
+    pth = os.path.join(target, "tracestore-autoenable.pth")
+    if disable:
+        if os.path.exists(pth):
+            os.remove(pth)
+            print("tracestore: removed %s" % pth)
+        else:
+            print("tracestore: not enabled (no %s)" % pth)
+        return 0
+    pkg_parent = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    line = ("import os, sys; os.environ.get(%r, '').strip().lower() not in "
+            "('', '0', 'no', 'false', 'off') and (sys.path.append(%r) or "
+            "__import__('tracestore').enable_if(%r))\n"
+            % (var, pkg_parent, var))
+    try:
+        with open(pth, "w") as f:
+            f.write(line)
+    except OSError as e:
+        print("tracestore: cannot write %s: %s" % (pth, e), file=sys.stderr)
+        return 2
+    print("tracestore: runs of %s are traced when %s is set (%s)"
+          % (sys.executable, var, pth))
+    del site
+    return 0
+
+
+def main(argv):
+    if not argv or argv[0] in ("-h", "--help", "help"):
+        print(USAGE, file=sys.stdout if argv else sys.stderr)
+        return 0 if argv else 2
+    cmd, rest = argv[0], argv[1:]
+    if cmd == "record":
+        return _record(rest)
+    if cmd in ("query", "info", "verify", "export", "top"):
+        return _run_native([cmd] + rest)
+    if cmd == "--enable":
+        var = rest[0] if rest else "TRACESTORE_ENABLE"
+        return _enable_pth(var, disable=False)
+    if cmd == "--disable":
+        return _enable_pth(None, disable=True)
+    print("tracestore: unknown command %r\n\n%s" % (cmd, USAGE), file=sys.stderr)
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

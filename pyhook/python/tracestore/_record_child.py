@@ -1,0 +1,44 @@
+"""Recording inside the program started by `record` (see _launch.py)."""
+
+import os
+import signal
+import sys
+
+from . import _session
+
+
+def start(cfg, raw_config):
+    output = cfg["output"]
+    if os.environ.get("TRACESTORE_CHILD_OF"):
+        # A child process of a traced program (--follow-children): its trace
+        # goes inside the parent's trace directory.
+        output = os.path.join(output, "child-%d.trace" % os.getpid())
+    try:
+        _session.enable(
+            output, cfg["include"], cfg["exclude"], cfg["with_threads"],
+            cfg["lines"], exclude_stdlib=cfg["exclude_stdlib"],
+            hook=cfg["hook"], c_calls=cfg["c_calls"], quiet=cfg["quiet"])
+    except Exception as e:
+        print("tracestore: cannot record: %s" % e, file=sys.stderr)
+        sys.stderr.flush()
+        os._exit(2)
+    if cfg.get("follow_children"):
+        os.environ["TRACESTORE_RECORD_CONFIG"] = raw_config
+        os.environ["TRACESTORE_CHILD_OF"] = str(os.getpid())
+        here = os.path.dirname(os.path.abspath(__file__))
+        path = os.environ.get("PYTHONPATH")
+        os.environ["TRACESTORE_SAVED_PYTHONPATH"] = path if path else "\0"
+        os.environ["PYTHONPATH"] = os.pathsep.join(
+            [os.path.join(here, "_bootstrap"), os.path.dirname(here)]
+            + ([path] if path else []))
+    if signal.getsignal(signal.SIGTERM) == signal.SIG_DFL:
+        signal.signal(signal.SIGTERM, _on_sigterm)
+
+
+def _on_sigterm(signum, frame):
+    # Close the trace, then die of SIGTERM as the program would have.
+    try:
+        _session.disable()
+    finally:
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        os.kill(os.getpid(), signal.SIGTERM)

@@ -1,0 +1,152 @@
+"""The Python API over the native recorder: sessions, marks, defaults."""
+
+import atexit
+import contextlib
+import os
+import sys
+import sysconfig
+import time
+
+from . import _tracestore
+
+_FALSE = ("", "0", "no", "false", "off")
+_atexit_registered = False
+
+
+def default_hook(include=(), exclude=()):
+    """The hook backend used when none is named.
+
+    eval-frame (PEP 523) records every call for the least cost on every
+    version. On 3.12+ with module filters, sys.monitoring lets excluded code
+    run at full speed, which wins when most of the work is filtered out.
+    """
+    if sys.version_info >= (3, 12) and (include or exclude):
+        return "monitoring"
+    return "eval-frame"
+
+
+def stdlib_dirs():
+    """(excluded, kept): the interpreter's library directories, and the
+    site-packages directories inside them that --exclude-stdlib keeps."""
+    paths = sysconfig.get_paths()
+    excluded = {os.path.realpath(paths[k]) for k in ("stdlib", "platstdlib")}
+    excluded |= {paths[k] for k in ("stdlib", "platstdlib")}
+    kept = {paths[k] for k in ("purelib", "platlib")}
+    kept |= {os.path.realpath(p) for p in kept}
+    return sorted(excluded), sorted(kept)
+
+
+def new_trace_name(stem=None, directory="."):
+    """A trace name that does not exist yet, in `directory`."""
+    stem = stem or "python"
+    base = "%s-%s-%d" % (stem, time.strftime("%Y%m%d-%H%M%S"), os.getpid())
+    name, n = base + ".trace", 1
+    while os.path.exists(os.path.join(directory, name)):
+        n += 1
+        name = "%s-%d.trace" % (base, n)
+    return os.path.join(directory, name)
+
+
+def enable(output=None, include=(), exclude=(), with_threads=True,
+           lines=False, *, exclude_stdlib=False, hook=None, c_calls=False,
+           properties=None, quiet=False):
+    """Starts recording into a new trace; returns its path.
+
+    include/exclude are module-name prefixes ("myapp" matches myapp and
+    myapp.core, never myappx); exclude wins; no include means everything.
+    """
+    global _atexit_registered
+    if isinstance(include, str):
+        include = [include]
+    if isinstance(exclude, str):
+        exclude = [exclude]
+    include, exclude = list(include or ()), list(exclude or ())
+    output = output or new_trace_name()
+    hook = hook or default_hook(include, exclude)
+    excluded_dirs, kept_dirs = stdlib_dirs() if exclude_stdlib else ([], [])
+    props = {
+        "command_line": " ".join(getattr(sys, "orig_argv", sys.argv)),
+        "interpreter": "CPython %s" % sys.version.split()[0],
+        "include": "\n".join(include),
+        "exclude": "\n".join(exclude),
+        "hook": hook,
+        "created_by": "tracestore (Python)",
+    }
+    if properties:
+        props.update(properties)
+    _tracestore.start(
+        os.fspath(output), include=include, exclude=exclude,
+        exclude_dirs=excluded_dirs, keep_dirs=kept_dirs, hook=hook,
+        with_threads=with_threads, lines=lines, c_calls=c_calls,
+        properties=props, quiet=quiet)
+    if hook == "setprofile":
+        import threading
+        threading.setprofile(_tracestore._thread_profile_bootstrap)
+    if not _atexit_registered:
+        atexit.register(_close_at_exit)
+        if hasattr(os, "register_at_fork"):
+            os.register_at_fork(after_in_child=_tracestore._abandon_in_child)
+        _atexit_registered = True
+    return os.fspath(output)
+
+
+def disable():
+    """Stops recording and closes the trace (no-op when not recording)."""
+    if _tracestore.is_active():
+        import threading
+        threading.setprofile(None)
+        _tracestore.stop()
+
+
+def _close_at_exit():
+    try:
+        disable()
+    except Exception as e:  # never hide the program's own exit status
+        print("tracestore: closing the trace failed: %s" % e, file=sys.stderr)
+
+
+def is_active():
+    """True while a trace is being recorded."""
+    return _tracestore.is_active()
+
+
+def trace_path():
+    """The path of the trace being recorded, or None."""
+    return _tracestore.trace_path()
+
+
+def enable_if(var, **kwargs):
+    """enable(**kwargs) when environment variable `var` is set and not
+    0/no/false/off; returns whether tracing started."""
+    value = os.environ.get(var)
+    if value is None or value.strip().lower() in _FALSE:
+        return False
+    enable(**kwargs)
+    return True
+
+
+@contextlib.contextmanager
+def tracing(output=None, include=(), exclude=(), with_threads=True,
+            lines=False, **kwargs):
+    """Records the body of the with-statement; yields the trace path."""
+    path = enable(output, include, exclude, with_threads, lines, **kwargs)
+    try:
+        yield path
+    finally:
+        disable()
+
+
+def mark(name):
+    """Records a point mark on the current thread."""
+    _tracestore.mark(str(name))
+
+
+@contextlib.contextmanager
+def mark_range(name):
+    """Records start and stop marks around the body of the with-statement."""
+    name = str(name)
+    _tracestore.mark(name, "start")
+    try:
+        yield
+    finally:
+        _tracestore.mark(name, "stop")

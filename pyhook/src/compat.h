@@ -1,0 +1,239 @@
+// Every CPython version difference the recorder depends on, in one place,
+// behind PY_VERSION_HEX. Supported: CPython 3.9 to 3.13 (not free-threaded).
+//
+// The eval-frame hook sees a different frame type per version:
+//   3.9, 3.10   PyFrameObject*         (f_code, f_back, f_lasti, f_globals)
+//   3.11+       _PyInterpreterFrame*   (internal; Py_BUILD_CORE headers)
+// Everything else in pyhook goes through the helpers below.
+
+#ifndef TRACESTORE_PYHOOK_COMPAT_H_
+#define TRACESTORE_PYHOOK_COMPAT_H_
+
+#define PY_SSIZE_T_CLEAN
+#ifndef Py_BUILD_CORE
+#define Py_BUILD_CORE 1
+#endif
+#include <Python.h>
+#include <frameobject.h>
+
+#if PY_VERSION_HEX < 0x03090000 || PY_VERSION_HEX >= 0x030E0000
+#error "tracestore supports CPython 3.9 to 3.13"
+#endif
+#ifdef Py_GIL_DISABLED
+#error "tracestore does not support free-threaded CPython builds"
+#endif
+
+#if PY_VERSION_HEX >= 0x030B0000
+#include "internal/pycore_frame.h"
+#endif
+#if PY_VERSION_HEX >= 0x030D0000
+#include "internal/pycore_genobject.h"
+#endif
+
+#include <cstdint>
+
+namespace tracestore::pyhook::compat {
+
+#if PY_VERSION_HEX >= 0x030B0000
+using Frame = _PyInterpreterFrame;
+#else
+using Frame = PyFrameObject;
+#endif
+
+using EvalFrameFunc = PyObject* (*)(PyThreadState*, Frame*, int);
+
+inline PyObject* EvalDefault(PyThreadState* ts, Frame* f, int throwflag) {
+  return _PyEval_EvalFrameDefault(ts, f, throwflag);
+}
+
+inline void SetEvalFrame(EvalFrameFunc func) {
+  _PyInterpreterState_SetEvalFrameFunc(
+      PyInterpreterState_Get(),
+      reinterpret_cast<_PyFrameEvalFunction>(func));
+}
+
+inline bool EvalFrameIs(EvalFrameFunc func) {
+  return _PyInterpreterState_GetEvalFrameFunc(PyInterpreterState_Get()) ==
+         reinterpret_cast<_PyFrameEvalFunction>(func);
+}
+
+// The code object a frame runs, or nullptr (3.12+ shim frames).
+inline PyCodeObject* FrameCode(Frame* f) {
+#if PY_VERSION_HEX >= 0x030D0000
+  PyObject* exe = f->f_executable;
+  return PyCode_Check(exe) ? reinterpret_cast<PyCodeObject*>(exe) : nullptr;
+#else
+  return f->f_code;
+#endif
+}
+
+inline PyObject* FrameGlobals(Frame* f) { return f->f_globals; }
+
+// Index of the last instruction started, in bytes from the start of the
+// code (what PyCode_Addr2Line takes); negative before the first.
+inline int FrameLastiBytes(Frame* f) {
+#if PY_VERSION_HEX >= 0x030B0000
+  return _PyInterpreterFrame_LASTI(f) * static_cast<int>(sizeof(_Py_CODEUNIT));
+#elif PY_VERSION_HEX >= 0x030A0000
+  return f->f_lasti < 0 ? -1 : f->f_lasti * 2;
+#else
+  return f->f_lasti;
+#endif
+}
+
+#if PY_VERSION_HEX >= 0x030B0000
+// Skips frames that are not (yet) Python code: incomplete frames and, on
+// 3.12+, the C-stack shim frames.
+inline Frame* SkipShims(Frame* f) {
+  while (f != nullptr && (_PyFrame_IsIncomplete(f)
+#if PY_VERSION_HEX >= 0x030C0000
+                          || f->owner == FRAME_OWNED_BY_CSTACK
+#endif
+                          ))
+    f = f->previous;
+  return f;
+}
+
+// The frame running on this thread, without creating a frame object.
+inline Frame* CurrentFrame(PyThreadState* ts) {
+#if PY_VERSION_HEX >= 0x030D0000
+  return SkipShims(ts->current_frame);
+#else
+  return SkipShims(ts->cframe->current_frame);
+#endif
+}
+#endif
+
+// The frame that is calling `f`, a frame handed to the eval-frame hook and
+// not yet running (on 3.11+ its `previous` link is set only once the default
+// eval starts it, so the caller is the thread's current frame).
+inline Frame* CallerOfNewFrame(PyThreadState* ts, Frame* f) {
+#if PY_VERSION_HEX >= 0x030B0000
+  (void)f;
+  return CurrentFrame(ts);
+#else
+  (void)ts;
+  return f->f_back;
+#endif
+}
+
+// The frame that called `f`, a frame that is running.
+inline Frame* CallerOfRunningFrame(Frame* f) {
+#if PY_VERSION_HEX >= 0x030B0000
+  return SkipShims(f->previous);
+#else
+  return f->f_back;
+#endif
+}
+
+inline bool IsGeneratorCode(PyCodeObject* code) {
+  return (code->co_flags &
+          (CO_GENERATOR | CO_COROUTINE | CO_ASYNC_GENERATOR)) != 0;
+}
+
+// True when the frame belongs to a generator, coroutine or async generator
+// object (as opposed to the short call that creates one on 3.11+).
+inline bool IsGeneratorFrame(Frame* f, PyCodeObject* code) {
+#if PY_VERSION_HEX >= 0x030B0000
+  (void)code;
+  return f->owner == FRAME_OWNED_BY_GENERATOR;
+#else
+  (void)f;
+  return IsGeneratorCode(code);
+#endif
+}
+
+// 3.11+: calling a generator function runs its frame briefly (up to
+// RETURN_GENERATOR) to create the generator. That is not a call of the
+// body, so the recorder skips it.
+inline bool IsGeneratorCreation(Frame* f, PyCodeObject* code) {
+#if PY_VERSION_HEX >= 0x030B0000
+  return f->owner != FRAME_OWNED_BY_GENERATOR && IsGeneratorCode(code);
+#else
+  (void)f;
+  (void)code;
+  return false;
+#endif
+}
+
+// For a generator frame about to run: true on its first entry, false when it
+// resumes after a yield. `body_start` is the byte offset of the code's first
+// RESUME (3.11+; see BodyStartBytes), unused before.
+inline bool IsFirstEntry(Frame* f, int body_start) {
+#if PY_VERSION_HEX >= 0x030B0000
+  return FrameLastiBytes(f) < body_start;
+#else
+  (void)body_start;
+  return f->f_lasti < 0;
+#endif
+}
+
+// After the default eval returned a value for a generator frame: did the
+// generator suspend (yield/await) rather than finish?
+inline bool SuspendedAfterEval(Frame* f) {
+#if PY_VERSION_HEX >= 0x030D0000
+  return FRAME_STATE_SUSPENDED(_PyFrame_GetGenerator(f)->gi_frame_state);
+#elif PY_VERSION_HEX >= 0x030B0000
+  return _PyFrame_GetGenerator(f)->gi_frame_state == FRAME_SUSPENDED;
+#elif PY_VERSION_HEX >= 0x030A0000
+  return f->f_state == FRAME_SUSPENDED;
+#else
+  return f->f_stacktop != nullptr;
+#endif
+}
+
+// Byte offset of the first RESUME instruction (3.11+), which ends a
+// generator's prologue; 0 where not needed. Called once per code object.
+int BodyStartBytes(PyCodeObject* code);
+
+inline PyObject* CodeQualname(PyCodeObject* code) {
+#if PY_VERSION_HEX >= 0x030B0000
+  return code->co_qualname;
+#else
+  return code->co_name;  // 3.9/3.10 code objects have no qualified name
+#endif
+}
+
+inline Py_ssize_t RequestCodeExtraIndex() {
+#if PY_VERSION_HEX >= 0x030C0000
+  return PyUnstable_Eval_RequestCodeExtraIndex(nullptr);
+#else
+  return _PyEval_RequestCodeExtraIndex(nullptr);
+#endif
+}
+
+inline uint64_t GetCodeExtra(PyCodeObject* code, Py_ssize_t index) {
+  void* extra = nullptr;
+#if PY_VERSION_HEX >= 0x030C0000
+  if (PyUnstable_Code_GetExtra(reinterpret_cast<PyObject*>(code), index,
+                               &extra) != 0) {
+#else
+  if (_PyCode_GetExtra(reinterpret_cast<PyObject*>(code), index, &extra) !=
+      0) {
+#endif
+    PyErr_Clear();
+    return 0;
+  }
+  return reinterpret_cast<uintptr_t>(extra);
+}
+
+inline void SetCodeExtra(PyCodeObject* code, Py_ssize_t index,
+                         uint64_t value) {
+  void* extra = reinterpret_cast<void*>(static_cast<uintptr_t>(value));
+#if PY_VERSION_HEX >= 0x030C0000
+  if (PyUnstable_Code_SetExtra(reinterpret_cast<PyObject*>(code), index,
+                               extra) != 0)
+#else
+  if (_PyCode_SetExtra(reinterpret_cast<PyObject*>(code), index, extra) != 0)
+#endif
+    PyErr_Clear();
+}
+
+
+// Sets (or clears, with func == nullptr) a C profile function on every
+// thread of the interpreter.
+void SetProfileAllThreads(Py_tracefunc func, PyObject* arg);
+
+}  // namespace tracestore::pyhook::compat
+
+#endif  // TRACESTORE_PYHOOK_COMPAT_H_

@@ -1,0 +1,246 @@
+// The `tracestore._tracestore` extension module: the C entry points of the
+// Python API (tracestore/__init__.py wraps them).
+//
+//   from tracestore import _tracestore as t
+//   t.start("run.trace", include=["myapp"], hook="eval-frame")
+//   t.mark("phase 1")
+//   t.stop()
+//
+// Multi-phase initialisation; the module keeps no state of its own (the
+// recording session is process-wide by nature: the eval-frame hook and
+// co_extra are per interpreter).
+
+#include <string>
+#include <vector>
+
+#include "compat.h"
+#include "recorder.h"
+
+namespace tracestore::pyhook {
+
+void ProfileThisThread();  // profile_hook.cc
+
+namespace {
+
+// Converts a non-OK status into a Python exception; returns nullptr.
+PyObject* Raise(const absl::Status& s) {
+  PyObject* type = PyExc_RuntimeError;
+  switch (s.code()) {
+    case absl::StatusCode::kInvalidArgument:
+      type = PyExc_ValueError;
+      break;
+    case absl::StatusCode::kNotFound:
+      type = PyExc_FileNotFoundError;
+      break;
+    case absl::StatusCode::kAlreadyExists:
+      type = PyExc_FileExistsError;
+      break;
+    case absl::StatusCode::kPermissionDenied:
+      type = PyExc_PermissionError;
+      break;
+    case absl::StatusCode::kResourceExhausted:
+    case absl::StatusCode::kInternal:
+    case absl::StatusCode::kDataLoss:
+      type = PyExc_OSError;
+      break;
+    default:
+      break;
+  }
+  PyErr_SetString(type, std::string(s.message()).c_str());
+  return nullptr;
+}
+
+bool StringList(PyObject* seq, const char* what, std::vector<std::string>* out) {
+  if (seq == nullptr || seq == Py_None) return true;
+  PyObject* fast = PySequence_Fast(seq, what);
+  if (fast == nullptr) return false;
+  const Py_ssize_t n = PySequence_Fast_GET_SIZE(fast);
+  for (Py_ssize_t i = 0; i < n; ++i) {
+    PyObject* item = PySequence_Fast_GET_ITEM(fast, i);
+    Py_ssize_t len;
+    const char* s = PyUnicode_Check(item) ? PyUnicode_AsUTF8AndSize(item, &len)
+                                          : nullptr;
+    if (s == nullptr) {
+      Py_DECREF(fast);
+      if (!PyErr_Occurred())
+        PyErr_Format(PyExc_TypeError, "%s must hold strings", what);
+      return false;
+    }
+    out->emplace_back(s, static_cast<size_t>(len));
+  }
+  Py_DECREF(fast);
+  return true;
+}
+
+PyObject* Start(PyObject*, PyObject* args, PyObject* kwargs) {
+  static const char* kwlist[] = {"path",       "include",   "exclude",
+                                 "exclude_dirs", "keep_dirs", "hook",
+                                 "with_threads", "lines",    "c_calls",
+                                 "properties", "quiet",     nullptr};
+  const char* path = nullptr;
+  const char* hook = "eval-frame";
+  PyObject *include = nullptr, *exclude = nullptr, *exclude_dirs = nullptr,
+           *keep_dirs = nullptr, *properties = nullptr;
+  int with_threads = 1, lines = 0, c_calls = 0, quiet = 0;
+  if (!PyArg_ParseTupleAndKeywords(
+          args, kwargs, "s|OOOOspppOp", const_cast<char**>(kwlist), &path,
+          &include, &exclude, &exclude_dirs, &keep_dirs, &hook, &with_threads,
+          &lines, &c_calls, &properties, &quiet))
+    return nullptr;
+  Recorder::Config config;
+  config.path = path;
+  if (!StringList(include, "include", &config.include) ||
+      !StringList(exclude, "exclude", &config.exclude) ||
+      !StringList(exclude_dirs, "exclude_dirs", &config.exclude_dirs) ||
+      !StringList(keep_dirs, "keep_dirs", &config.keep_dirs))
+    return nullptr;
+  const std::string h = hook;
+  if (h == "eval-frame") {
+    config.backend = Backend::kEvalFrame;
+  } else if (h == "monitoring") {
+    if (!MonitoringAvailable()) {
+      PyErr_SetString(PyExc_ValueError,
+                      "the monitoring hook needs CPython 3.12 or later");
+      return nullptr;
+    }
+    config.backend = Backend::kMonitoring;
+  } else if (h == "setprofile") {
+    config.backend = Backend::kSetprofile;
+  } else {
+    PyErr_Format(PyExc_ValueError,
+                 "unknown hook '%s' (eval-frame, monitoring, setprofile)", hook);
+    return nullptr;
+  }
+  config.with_threads = with_threads != 0;
+  config.lines = lines != 0;
+  config.c_calls = c_calls != 0;
+  config.quiet = quiet != 0;
+  if (properties != nullptr && properties != Py_None) {
+    if (!PyDict_Check(properties)) {
+      PyErr_SetString(PyExc_TypeError, "properties must be a dict");
+      return nullptr;
+    }
+    Py_ssize_t pos = 0;
+    PyObject *k, *v;
+    while (PyDict_Next(properties, &pos, &k, &v)) {
+      const char* ks = PyUnicode_Check(k) ? PyUnicode_AsUTF8(k) : nullptr;
+      const char* vs = PyUnicode_Check(v) ? PyUnicode_AsUTF8(v) : nullptr;
+      if (ks == nullptr || vs == nullptr) {
+        if (!PyErr_Occurred())
+          PyErr_SetString(PyExc_TypeError, "properties must map str to str");
+        return nullptr;
+      }
+      config.properties.emplace_back(ks, vs);
+    }
+  }
+  if (absl::Status s = Recorder::Start(config); !s.ok()) return Raise(s);
+  Py_RETURN_NONE;
+}
+
+PyObject* Stop(PyObject*, PyObject*) {
+  if (absl::Status s = Recorder::Stop(); !s.ok()) return Raise(s);
+  Py_RETURN_NONE;
+}
+
+PyObject* IsActive(PyObject*, PyObject*) {
+  return PyBool_FromLong(Recorder::active());
+}
+
+PyObject* TracePath(PyObject*, PyObject*) {
+  Recorder* r = Recorder::current();
+  if (r == nullptr) Py_RETURN_NONE;
+  return PyUnicode_FromString(r->writer().path().c_str());
+}
+
+PyObject* Mark(PyObject*, PyObject* args, PyObject* kwargs) {
+  static const char* kwlist[] = {"name", "kind", nullptr};
+  const char* name = nullptr;
+  Py_ssize_t len = 0;
+  const char* kind = "point";
+  if (!PyArg_ParseTupleAndKeywords(args, kwargs, "s#|s",
+                                   const_cast<char**>(kwlist), &name, &len,
+                                   &kind))
+    return nullptr;
+  format::MarkKind k;
+  const std::string ks = kind;
+  if (ks == "point") {
+    k = format::MarkKind::kPoint;
+  } else if (ks == "start") {
+    k = format::MarkKind::kStart;
+  } else if (ks == "stop") {
+    k = format::MarkKind::kStop;
+  } else {
+    PyErr_SetString(PyExc_ValueError, "kind must be 'point', 'start' or 'stop'");
+    return nullptr;
+  }
+  if (Recorder* r = Recorder::current())
+    r->Mark(std::string_view(name, static_cast<size_t>(len)), k);
+  Py_RETURN_NONE;
+}
+
+PyObject* Hooks(PyObject*, PyObject*) {
+  return MonitoringAvailable()
+             ? Py_BuildValue("(sss)", "eval-frame", "monitoring", "setprofile")
+             : Py_BuildValue("(ss)", "eval-frame", "setprofile");
+}
+
+// threading.setprofile() target under the setprofile backend: installs the
+// C profile function in each new thread, then gets out of the way.
+PyObject* ThreadProfileBootstrap(PyObject*, PyObject*) {
+  ProfileThisThread();
+  Py_RETURN_NONE;
+}
+
+PyObject* AbandonInChild(PyObject*, PyObject*) {
+  Recorder::AbandonAfterFork();
+  Py_RETURN_NONE;
+}
+
+PyMethodDef kMethods[] = {
+    {"start", reinterpret_cast<PyCFunction>(reinterpret_cast<void (*)()>(Start)),
+     METH_VARARGS | METH_KEYWORDS,
+     "start(path, include=(), exclude=(), exclude_dirs=(), keep_dirs=(), "
+     "hook='eval-frame', with_threads=True, lines=False, c_calls=False, "
+     "properties=None, quiet=False)\n--\n\nStart recording into a new trace."},
+    {"stop", Stop, METH_NOARGS, "Stop recording and close the trace."},
+    {"is_active", IsActive, METH_NOARGS, "True while recording."},
+    {"trace_path", TracePath, METH_NOARGS, "The active trace's path, or None."},
+    {"mark", reinterpret_cast<PyCFunction>(reinterpret_cast<void (*)()>(Mark)),
+     METH_VARARGS | METH_KEYWORDS,
+     "mark(name, kind='point')\n--\n\nRecord a mark on this thread."},
+    {"hooks", Hooks, METH_NOARGS, "The hook backends this interpreter offers."},
+    {"_abandon_in_child", AbandonInChild, METH_NOARGS,
+     "After fork: stop recording in the child, leaving the parent's trace."},
+    {"_thread_profile_bootstrap", ThreadProfileBootstrap, METH_VARARGS, nullptr},
+    {nullptr, nullptr, 0, nullptr},
+};
+
+int Exec(PyObject* module) {
+  if (PyModule_AddStringConstant(module, "PY_VERSION", PY_VERSION) < 0)
+    return -1;
+  return 0;
+}
+
+PyModuleDef_Slot kSlots[] = {
+    {Py_mod_exec, reinterpret_cast<void*>(Exec)},
+    {0, nullptr},
+};
+
+PyModuleDef kModule = {
+    PyModuleDef_HEAD_INIT,
+    "tracestore._tracestore",
+    "The native recorder behind the tracestore package.",
+    0,
+    kMethods,
+    kSlots,
+    nullptr,
+    nullptr,
+    nullptr,
+};
+
+}  // namespace
+}  // namespace tracestore::pyhook
+
+PyMODINIT_FUNC PyInit__tracestore() {
+  return PyModuleDef_Init(&tracestore::pyhook::kModule);
+}

@@ -1,0 +1,247 @@
+// The sys.monitoring backend (CPython 3.12+): C callbacks registered under
+// the profiler tool id. Code the filter excludes answers DISABLE, so after
+// its first event it runs at full speed: that is this backend's reason to
+// exist.
+
+#include "compat.h"
+#include "recorder.h"
+
+namespace tracestore::pyhook {
+
+#if PY_VERSION_HEX >= 0x030C0000
+
+namespace {
+
+using format::EventKind;
+
+constexpr int kToolId = 2;  // sys.monitoring.PROFILER_ID
+bool g_installed = false;
+PyObject* g_disable = nullptr;  // sys.monitoring.DISABLE
+
+// The co_extra word of `code` (registering it on first sight), and the
+// thread's state; false when the event is not to be recorded.
+inline bool Lookup(PyObject* code_obj, ThreadState** t, uint64_t* word) {
+  if (!PyCode_Check(code_obj)) return false;
+  *t = Recorder::ThisThread();
+  if (*t == nullptr || (*t)->busy) return false;
+  auto* code = reinterpret_cast<PyCodeObject*>(code_obj);
+  uint64_t w = compat::GetCodeExtra(code, Recorder::code_extra_index());
+  if (CodeSession(w) != static_cast<uint16_t>((*t)->session)) {
+    Recorder* r = Recorder::current();
+    if (r == nullptr) return false;
+    compat::Frame* f = compat::CurrentFrame(PyThreadState_Get());
+    w = r->CodeWord(code, f != nullptr ? compat::FrameGlobals(f) : nullptr);
+  }
+  *word = w;
+  return true;
+}
+
+PyObject* Disable() { return Py_NewRef(g_disable); }
+
+PyObject* OnStart(EventKind kind, PyObject* const* args, Py_ssize_t nargs) {
+  ThreadState* t;
+  uint64_t word;
+  if (nargs < 2 || !Lookup(args[0], &t, &word)) Py_RETURN_NONE;
+  if (!(word & kCodeTraced)) return Disable();
+  int line = 0;
+  compat::Frame* f = compat::CurrentFrame(PyThreadState_Get());
+  if (f != nullptr) {
+    if (compat::Frame* caller = compat::CallerOfRunningFrame(f)) {
+      if (PyCodeObject* code = compat::FrameCode(caller))
+        line = Recorder::Line(t, code, compat::FrameLastiBytes(caller));
+    }
+  }
+  t->events->Append(kind, CodeFunctionId(word), static_cast<uint32_t>(line));
+  Py_RETURN_NONE;
+}
+
+PyObject* OnExit(EventKind kind, PyObject* const* args, Py_ssize_t nargs,
+                 bool can_disable) {
+  ThreadState* t;
+  uint64_t word;
+  if (nargs < 2 || !Lookup(args[0], &t, &word)) Py_RETURN_NONE;
+  if (!(word & kCodeTraced)) {
+    if (can_disable) return Disable();
+    Py_RETURN_NONE;
+  }
+  t->events->Append(kind, CodeFunctionId(word), 0);
+  Py_RETURN_NONE;
+}
+
+PyObject* PyStart(PyObject*, PyObject* const* a, Py_ssize_t n) {
+  return OnStart(EventKind::kCall, a, n);
+}
+PyObject* PyResume(PyObject*, PyObject* const* a, Py_ssize_t n) {
+  return OnStart(EventKind::kResume, a, n);
+}
+PyObject* PyThrow(PyObject*, PyObject* const* a, Py_ssize_t n) {
+  // An exception thrown into a suspended generator resumes it. Not
+  // disableable.
+  ThreadState* t;
+  uint64_t word;
+  if (n < 2 || !Lookup(a[0], &t, &word) || !(word & kCodeTraced))
+    Py_RETURN_NONE;
+  t->events->Append(EventKind::kResume, CodeFunctionId(word), 0);
+  Py_RETURN_NONE;
+}
+PyObject* PyReturn(PyObject*, PyObject* const* a, Py_ssize_t n) {
+  return OnExit(EventKind::kReturn, a, n, true);
+}
+PyObject* PyYield(PyObject*, PyObject* const* a, Py_ssize_t n) {
+  return OnExit(EventKind::kYield, a, n, true);
+}
+PyObject* PyUnwind(PyObject*, PyObject* const* a, Py_ssize_t n) {
+  return OnExit(EventKind::kUnwind, a, n, false);
+}
+
+PyObject* CEvent(EventKind kind, PyObject* const* a, Py_ssize_t n) {
+  // (code, offset, callable, arg0)
+  if (n < 3) Py_RETURN_NONE;
+  ThreadState* t = Recorder::ThisThread();
+  Recorder* r = Recorder::current();
+  if (t == nullptr || t->busy || r == nullptr) Py_RETURN_NONE;
+  if (!PyCFunction_Check(a[2])) {
+    // A call to Python code or another callable: PY_START covers Python.
+    if (kind == EventKind::kCCall) return Disable();
+    Py_RETURN_NONE;
+  }
+  const uint32_t id = r->CFunctionId(a[2]);
+  if (id == 0) Py_RETURN_NONE;
+  int line = 0;
+  if (kind == EventKind::kCCall && PyCode_Check(a[0])) {
+    const long offset = PyLong_AsLong(a[1]);
+    if (offset >= 0)
+      line = Recorder::Line(t, reinterpret_cast<PyCodeObject*>(a[0]),
+                            static_cast<int>(offset));
+    else
+      PyErr_Clear();
+  }
+  t->events->Append(kind, id, static_cast<uint32_t>(line));
+  Py_RETURN_NONE;
+}
+PyObject* Call(PyObject*, PyObject* const* a, Py_ssize_t n) {
+  return CEvent(EventKind::kCCall, a, n);
+}
+PyObject* CReturn(PyObject*, PyObject* const* a, Py_ssize_t n) {
+  return CEvent(EventKind::kCReturn, a, n);
+}
+
+PyMethodDef kCallbacks[] = {
+    {"PY_START", reinterpret_cast<PyCFunction>(reinterpret_cast<void (*)()>(PyStart)), METH_FASTCALL, nullptr},
+    {"PY_RESUME", reinterpret_cast<PyCFunction>(reinterpret_cast<void (*)()>(PyResume)), METH_FASTCALL, nullptr},
+    {"PY_THROW", reinterpret_cast<PyCFunction>(reinterpret_cast<void (*)()>(PyThrow)), METH_FASTCALL, nullptr},
+    {"PY_RETURN", reinterpret_cast<PyCFunction>(reinterpret_cast<void (*)()>(PyReturn)), METH_FASTCALL, nullptr},
+    {"PY_YIELD", reinterpret_cast<PyCFunction>(reinterpret_cast<void (*)()>(PyYield)), METH_FASTCALL, nullptr},
+    {"PY_UNWIND", reinterpret_cast<PyCFunction>(reinterpret_cast<void (*)()>(PyUnwind)), METH_FASTCALL, nullptr},
+    {"CALL", reinterpret_cast<PyCFunction>(reinterpret_cast<void (*)()>(Call)), METH_FASTCALL, nullptr},
+    {"C_RETURN", reinterpret_cast<PyCFunction>(reinterpret_cast<void (*)()>(CReturn)), METH_FASTCALL, nullptr},
+    {"C_RAISE", reinterpret_cast<PyCFunction>(reinterpret_cast<void (*)()>(CReturn)), METH_FASTCALL, nullptr},
+};
+
+// Calls sys.monitoring.<name>(*args), consuming `args` (may be nullptr for
+// no arguments); returns a new reference or nullptr.
+PyObject* CallMonitoring(const char* name, PyObject* args) {
+  PyObject* monitoring = PySys_GetObject("monitoring");  // borrowed
+  PyObject* fn = monitoring ? PyObject_GetAttrString(monitoring, name) : nullptr;
+  PyObject* result = fn ? PyObject_CallObject(fn, args) : nullptr;
+  Py_XDECREF(fn);
+  Py_XDECREF(args);
+  if (monitoring == nullptr)
+    PyErr_SetString(PyExc_RuntimeError, "sys.monitoring is not available");
+  return result;
+}
+
+absl::Status PythonError(const char* what) {
+  PyObject *type, *value, *tb;
+  PyErr_Fetch(&type, &value, &tb);
+  std::string message = what;
+  if (value != nullptr) {
+    PyObject* s = PyObject_Str(value);
+    if (s != nullptr) {
+      const char* c = PyUnicode_AsUTF8(s);
+      if (c != nullptr) message += std::string(": ") + c;
+      Py_DECREF(s);
+    }
+  }
+  Py_XDECREF(type);
+  Py_XDECREF(value);
+  Py_XDECREF(tb);
+  PyErr_Clear();
+  return absl::FailedPreconditionError(message);
+}
+
+}  // namespace
+
+bool MonitoringAvailable() { return true; }
+
+absl::Status InstallMonitoring(Recorder& r) {
+  PyObject* monitoring = PySys_GetObject("monitoring");
+  if (monitoring == nullptr) return PythonError("sys.monitoring is missing");
+  PyObject* events = PyObject_GetAttrString(monitoring, "events");
+  if (events == nullptr) return PythonError("sys.monitoring.events");
+  if (g_disable == nullptr) g_disable = PyObject_GetAttrString(monitoring, "DISABLE");
+  PyObject* res = CallMonitoring("use_tool_id", Py_BuildValue("(is)", kToolId, "tracestore"));
+  if (res == nullptr) {
+    Py_DECREF(events);
+    return PythonError("sys.monitoring.use_tool_id(PROFILER_ID)");
+  }
+  Py_DECREF(res);
+  long mask = 0;
+  for (const PyMethodDef& def : kCallbacks) {
+    const bool c_event = std::string_view(def.ml_name) == "CALL" ||
+                         std::string_view(def.ml_name) == "C_RETURN" ||
+                         std::string_view(def.ml_name) == "C_RAISE";
+    if (c_event && !r.config().c_calls) continue;
+    PyObject* event = PyObject_GetAttrString(events, def.ml_name);
+    PyObject* fn = PyCFunction_New(const_cast<PyMethodDef*>(&def), nullptr);
+    if (event == nullptr || fn == nullptr) {
+      Py_XDECREF(event);
+      Py_XDECREF(fn);
+      Py_DECREF(events);
+      return PythonError("sys.monitoring event");
+    }
+    mask |= PyLong_AsLong(event);
+    PyObject* args = Py_BuildValue("(iOO)", kToolId, event, fn);
+    PyObject* old = CallMonitoring("register_callback", args);
+    Py_DECREF(event);
+    Py_DECREF(fn);
+    if (old == nullptr) {
+      Py_DECREF(events);
+      return PythonError("sys.monitoring.register_callback");
+    }
+    Py_DECREF(old);
+  }
+  Py_DECREF(events);
+  PyObject* set = CallMonitoring("set_events", Py_BuildValue("(il)", kToolId, mask));
+  if (set == nullptr) return PythonError("sys.monitoring.set_events");
+  Py_DECREF(set);
+  // Locations disabled by an earlier session start reporting again.
+  PyObject* restart = CallMonitoring("restart_events", nullptr);
+  if (restart == nullptr) return PythonError("sys.monitoring.restart_events");
+  Py_DECREF(restart);
+  g_installed = true;
+  return absl::OkStatus();
+}
+
+void RemoveMonitoring() {
+  if (!g_installed) return;
+  g_installed = false;
+  PyObject* r = CallMonitoring("set_events", Py_BuildValue("(ii)", kToolId, 0));
+  Py_XDECREF(r);
+  r = CallMonitoring("free_tool_id", Py_BuildValue("(i)", kToolId));
+  Py_XDECREF(r);
+  PyErr_Clear();
+}
+
+#else  // before 3.12
+
+bool MonitoringAvailable() { return false; }
+absl::Status InstallMonitoring(Recorder&) {
+  return absl::FailedPreconditionError(
+      "the sys.monitoring hook needs CPython 3.12 or later");
+}
+void RemoveMonitoring() {}
+
+#endif
+
+}  // namespace tracestore::pyhook

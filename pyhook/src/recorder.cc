@@ -1,0 +1,360 @@
+// Recorder: session lifecycle, thread set-up, code registration.
+
+#include "recorder.h"
+
+#include <pthread.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <mutex>
+
+#include "absl/strings/str_cat.h"
+
+namespace tracestore::pyhook {
+
+std::atomic<Recorder*> Recorder::current_{nullptr};
+std::atomic<uint32_t> Recorder::session_{0};
+Py_ssize_t Recorder::code_extra_index_ = -1;
+
+namespace {
+
+// The thread's state. initial-exec: one load from the thread pointer, no
+// __tls_get_addr call, on the hot path.
+thread_local ThreadState* tls_state __attribute__((tls_model("initial-exec"))) =
+    nullptr;
+
+pthread_key_t g_thread_key;
+std::once_flag g_once;
+
+// Sessions are never freed: frames entered during one may append their exit
+// events after it stopped (into closed stores, where they are dropped).
+std::vector<Recorder*>* g_finished = new std::vector<Recorder*>();
+
+// Runs when a thread that was seen by a hook exits (no GIL, no Python).
+void OnThreadExit(void* p) {
+  auto* t = static_cast<ThreadState*>(p);
+  Recorder* r = Recorder::current();
+  if (r != nullptr && t->session == Recorder::session() && t->events != nullptr)
+    r->writer().EndThread(t->events);
+  if (tls_state == t) tls_state = nullptr;
+  delete t;
+}
+
+// Saves and restores the error indicator around slow paths that call the C
+// API, so a hook never loses or raises an exception.
+class SavedError {
+ public:
+  SavedError() { PyErr_Fetch(&type_, &value_, &tb_); }
+  ~SavedError() {
+    PyErr_Clear();
+    PyErr_Restore(type_, value_, tb_);
+  }
+
+ private:
+  PyObject *type_, *value_, *tb_;
+};
+
+std::string_view Utf8(PyObject* s) {
+  if (s == nullptr || !PyUnicode_Check(s)) return {};
+  Py_ssize_t n = 0;
+  const char* p = PyUnicode_AsUTF8AndSize(s, &n);
+  if (p == nullptr) {
+    PyErr_Clear();
+    return {};
+  }
+  return {p, static_cast<size_t>(n)};
+}
+
+// The module if it has been imported (new reference), without importing it
+// and without running any Python code (PyImport_GetModule may take the
+// import lock through importlib, which runs Python frames).
+PyObject* ImportedModule(const char* name) {
+  PyObject* modules = PyImport_GetModuleDict();
+  PyObject* module = modules ? PyDict_GetItemString(modules, name) : nullptr;
+  Py_XINCREF(module);
+  return module;
+}
+
+// The name of the running thread from threading._active, without running
+// any Python code (no property getters, no _DummyThread creation).
+std::string CurrentThreadName() {
+  PyObject* threading = ImportedModule("threading");
+  std::string name;
+  if (threading == nullptr) return name;
+  PyObject* active = PyObject_GetAttrString(threading, "_active");
+  if (active != nullptr && PyDict_Check(active)) {
+    PyObject* ident = PyLong_FromUnsignedLong(PyThread_get_thread_ident());
+    PyObject* thread = ident ? PyDict_GetItem(active, ident) : nullptr;
+    if (thread != nullptr) {
+      PyObject* dict = PyObject_GenericGetDict(thread, nullptr);
+      if (dict != nullptr) {
+        name = std::string(Utf8(PyDict_GetItemString(dict, "_name")));
+        Py_DECREF(dict);
+      }
+    }
+    Py_XDECREF(ident);
+  }
+  Py_XDECREF(active);
+  Py_DECREF(threading);
+  PyErr_Clear();
+  return name;
+}
+
+}  // namespace
+
+ThreadState* Recorder::ThisThread() {
+  ThreadState* t = tls_state;
+  const uint32_t s = session();
+  if (t != nullptr && t->session == s) return t->events ? t : nullptr;
+  Recorder* r = current();
+  if (r == nullptr) return nullptr;
+  if (t == nullptr) {
+    t = new ThreadState();
+    tls_state = t;
+    pthread_setspecific(g_thread_key, t);
+  }
+  if (t->busy) return nullptr;
+  return r->SetUpThread(t);
+}
+
+ThreadState* Recorder::SetUpThread(ThreadState* t) {
+  SavedError saved;
+  t->busy = true;
+  t->session = session();
+  t->events = nullptr;
+  for (auto& slot : t->lines) slot = {};
+  if (!config_.with_threads && PyThread_get_thread_ident() != starter_ident_) {
+    t->busy = false;
+    return nullptr;
+  }
+  std::string name = CurrentThreadName();
+  t->needs_name = name.empty();
+  const auto tid = static_cast<uint64_t>(::syscall(SYS_gettid));
+  t->events = writer_->StartThread(
+      tid, name.empty() ? absl::StrCat("thread-", tid) : name);
+  if (t->events != nullptr) {
+    t->thread_index = t->events->thread_index();
+    if (t->needs_name) unnamed_.emplace_back(tid, t->thread_index);
+  }
+  t->busy = false;
+  return t->events ? t : nullptr;
+}
+
+uint64_t Recorder::CodeWord(PyCodeObject* code, PyObject* globals) {
+  SavedError saved;
+  ThreadState* t = tls_state;
+  // Nothing below runs Python code, but if a future change does, frames it
+  // runs are not recorded instead of recursing.
+  struct Busy {
+    ThreadState* t;
+    explicit Busy(ThreadState* s) : t(s) { if (t) t->busy = true; }
+    ~Busy() { if (t) t->busy = false; }
+  } busy(t);
+  if (t != nullptr && t->needs_name && t->events != nullptr) {
+    std::string name = CurrentThreadName();
+    if (!name.empty()) {
+      writer_->SetThreadName(t->thread_index, name);
+      t->needs_name = false;
+    }
+  }
+  std::string_view module;
+  if (globals != nullptr && PyDict_Check(globals))
+    module = Utf8(PyDict_GetItemString(globals, "__name__"));
+  const std::string_view file = Utf8(code->co_filename);
+  bool traced = modules_.IsTraced(module);
+  if (traced && !excluded_dirs_.empty() && excluded_dirs_.Matches(file) &&
+      !kept_dirs_.Matches(file))
+    traced = false;
+  if (traced && !excluded_dirs_.empty() && file.substr(0, 8) == "<frozen ")
+    traced = false;
+  uint32_t id = 0;
+  if (traced) {
+    FunctionInfo info;
+    info.module = module;
+    info.qualname = Utf8(compat::CodeQualname(code));
+    info.file = file;
+    info.first_line = static_cast<uint32_t>(code->co_firstlineno);
+    info.code_addr = reinterpret_cast<uintptr_t>(code);
+    id = writer_->AddFunction(info);
+    traced = id != 0;
+  }
+  uint64_t body = 0;
+  if (traced && compat::IsGeneratorCode(code))
+    body = std::min(compat::BodyStartBytes(code), 0x3fff);
+  const uint64_t word = (uint64_t{static_cast<uint16_t>(session())} << 48) |
+                        (uint64_t{id} << 16) | (body << 2) |
+                        (traced ? kCodeTraced : kCodeExcluded);
+  compat::SetCodeExtra(code, code_extra_index_, word);
+  return word;
+}
+
+uint32_t Recorder::CFunctionId(PyObject* callable) {
+  if (!PyCFunction_Check(callable)) return 0;
+  auto* f = reinterpret_cast<PyCFunctionObject*>(callable);
+  const void* key = f->m_ml;
+  if (auto it = c_functions_.find(key); it != c_functions_.end())
+    return it->second;
+  SavedError saved;
+  std::string module, qualname = f->m_ml->ml_name;
+  PyObject* self = f->m_self;
+  if (self != nullptr && !PyModule_Check(self)) {
+    // A method of a builtin type: qualify it with the type's name.
+    qualname = absl::StrCat(Py_TYPE(self)->tp_name, ".", qualname);
+  }
+  if (f->m_module != nullptr && PyUnicode_Check(f->m_module))
+    module = std::string(Utf8(f->m_module));
+  else if (self != nullptr && PyModule_Check(self))
+    module = PyModule_GetName(self) ? PyModule_GetName(self) : "";
+  else
+    module = "builtins";
+  uint32_t id = 0;
+  if (modules_.IsTraced(module)) {
+    FunctionInfo info;
+    info.module = module;
+    info.qualname = qualname;
+    info.flags = format::kFunctionTraced;  // not Python code
+    info.code_addr = reinterpret_cast<uintptr_t>(key);
+    id = writer_->AddFunction(info);
+  }
+  c_functions_.emplace(key, id);
+  return id;
+}
+
+int Recorder::Line(ThreadState* t, PyCodeObject* code, int lasti) {
+  const uintptr_t h =
+      (reinterpret_cast<uintptr_t>(code) >> 4) ^ (static_cast<uintptr_t>(lasti) * 0x9e3779b1u);
+  ThreadState::LineSlot& slot = t->lines[(h ^ (h >> 8)) & 255];
+  if (slot.code == code && slot.lasti == lasti) return slot.line;
+  const int line = lasti < 0 ? code->co_firstlineno : PyCode_Addr2Line(code, lasti);
+  slot = {code, lasti, line};
+  return line;
+}
+
+void Recorder::Mark(std::string_view name, format::MarkKind kind) {
+  ThreadState* t = ThisThread();
+  if (t == nullptr) return;
+  writer_->AddMark(t->thread_index, name, kind);
+}
+
+void Recorder::NameThreads() {
+  // Threads whose name was unknown when they started: name them from
+  // threading's table of live threads (by native id).
+  PyObject* threading = ImportedModule("threading");
+  if (threading == nullptr) return;
+  PyObject* active = PyObject_GetAttrString(threading, "_active");
+  if (active != nullptr && PyDict_Check(active)) {
+    absl::flat_hash_map<uint64_t, std::string> by_tid;
+    Py_ssize_t pos = 0;
+    PyObject *key, *thread;
+    while (PyDict_Next(active, &pos, &key, &thread)) {
+      PyObject* dict = PyObject_GenericGetDict(thread, nullptr);
+      if (dict == nullptr) continue;
+      PyObject* native = PyDict_GetItemString(dict, "_native_id");
+      std::string_view name = Utf8(PyDict_GetItemString(dict, "_name"));
+      if (native != nullptr && PyLong_Check(native) && !name.empty())
+        by_tid[PyLong_AsUnsignedLongLong(native)] = std::string(name);
+      Py_DECREF(dict);
+    }
+    for (const auto& [tid, index] : unnamed_)
+      if (auto it = by_tid.find(tid); it != by_tid.end())
+        writer_->SetThreadName(index, it->second);
+  }
+  Py_XDECREF(active);
+  Py_DECREF(threading);
+  PyErr_Clear();
+}
+
+absl::Status Recorder::Start(const Config& config) {
+  if (current() != nullptr)
+    return absl::FailedPreconditionError("tracing is already active");
+  std::call_once(g_once, [] {
+    pthread_key_create(&g_thread_key, OnThreadExit);
+    code_extra_index_ = compat::RequestCodeExtraIndex();
+  });
+  if (code_extra_index_ < 0)
+    return absl::ResourceExhaustedError(
+        "no free code-object extra slot (too many tools use co_extra)");
+  std::unique_ptr<Recorder> r(new Recorder(config));
+  std::vector<std::string_view> inc(config.include.begin(), config.include.end());
+  std::vector<std::string_view> exc(config.exclude.begin(), config.exclude.end());
+  auto modules = ModuleFilter::Create(inc, exc);
+  if (!modules.ok()) return modules.status();
+  r->modules_ = *std::move(modules);
+  std::vector<std::string_view> dirs(config.exclude_dirs.begin(),
+                                     config.exclude_dirs.end());
+  std::vector<std::string_view> keep(config.keep_dirs.begin(),
+                                     config.keep_dirs.end());
+  if (!dirs.empty()) {
+    auto d = PrefixSet::Build(dirs, '/');
+    if (!d.ok()) return d.status();
+    r->excluded_dirs_ = *std::move(d);
+  }
+  if (!keep.empty()) {
+    auto k = PrefixSet::Build(keep, '/');
+    if (!k.ok()) return k.status();
+    r->kept_dirs_ = *std::move(k);
+  }
+  TraceOptions options;
+  options.path = config.path;
+  options.properties = config.properties;
+  options.quiet = config.quiet;
+  auto writer = TraceWriter::Create(options);
+  if (!writer.ok()) return writer.status();
+  r->writer_ = *std::move(writer);
+  r->starter_ident_ = PyThread_get_thread_ident();
+
+  uint32_t next = session() + 1;
+  if (static_cast<uint16_t>(next) == 0) ++next;  // 0 marks "unseen" words
+  session_.store(next, std::memory_order_relaxed);
+  Recorder* raw = r.release();
+  current_.store(raw, std::memory_order_release);
+
+  absl::Status installed;
+  switch (config.backend) {
+    case Backend::kEvalFrame:
+      installed = InstallEvalFrame(*raw);
+      if (installed.ok() && config.c_calls)
+        installed = InstallProfile(*raw, /*python_calls=*/false, true);
+      break;
+    case Backend::kSetprofile:
+      installed = InstallProfile(*raw, true, config.c_calls);
+      break;
+    case Backend::kMonitoring:
+      installed = InstallMonitoring(*raw);
+      break;
+  }
+  if (!installed.ok()) {
+    (void)Stop();
+    return installed;
+  }
+  return absl::OkStatus();
+}
+
+void Recorder::AbandonAfterFork() {
+  Recorder* r = current();
+  if (r == nullptr) return;
+  RemoveEvalFrame();
+  RemoveProfile();
+  RemoveMonitoring();
+  current_.store(nullptr, std::memory_order_release);
+  session_.store(session() + 1, std::memory_order_relaxed);
+  // Never closed or freed here: its stores belong to the parent, and its
+  // page filler thread did not survive the fork.
+  g_finished->push_back(r);
+}
+
+absl::Status Recorder::Stop() {
+  Recorder* r = current();
+  if (r == nullptr) return absl::OkStatus();
+  RemoveEvalFrame();
+  RemoveProfile();
+  RemoveMonitoring();
+  r->NameThreads();
+  current_.store(nullptr, std::memory_order_release);
+  session_.store(session() + 1, std::memory_order_relaxed);
+  absl::Status s = r->writer_->Close();
+  g_finished->push_back(r);
+  return s;
+}
+
+}  // namespace tracestore::pyhook

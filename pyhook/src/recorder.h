@@ -1,0 +1,149 @@
+// Recorder: one recording session of the Python hook: the trace writer, the
+// filters, the code-object registry and the per-thread state every hook
+// backend shares.
+//
+//   Recorder::Config config;
+//   config.path = "run.trace";
+//   config.include = {"myapp"};
+//   absl::Status s = Recorder::Start(config);   // GIL held
+//   ...                                         // hooks record
+//   Recorder::Stop();                           // GIL held
+//
+// Thread-safety: Start/Stop/Mark run with the GIL held. The hot path of a
+// backend reads the thread's ThreadState (thread_local) and the code
+// object's co_extra word; everything slow takes the GIL-protected slow
+// paths below. A session's TraceWriter is never freed while the process
+// runs (frames entered during a session may still append their exit events
+// after it stopped: those appends land in closed stores and are dropped).
+
+#ifndef TRACESTORE_PYHOOK_RECORDER_H_
+#define TRACESTORE_PYHOOK_RECORDER_H_
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/status/status.h"
+#include "compat.h"
+#include "tracestore/module_filter.h"
+#include "tracestore/trace_writer.h"
+
+namespace tracestore::pyhook {
+
+enum class Backend { kEvalFrame, kMonitoring, kSetprofile };
+
+// The word cached in a code object's co_extra slot:
+//   bits 0-1   kCodeTraced or kCodeExcluded
+//   bits 2-15  byte offset of the body's first RESUME (generators, 3.11+)
+//   bits 16-47 function id
+//   bits 48-63 session (the low 16 bits of the session number)
+// 0 means "not seen in this process".
+inline constexpr uint64_t kCodeTraced = 1;
+inline constexpr uint64_t kCodeExcluded = 2;
+inline uint32_t CodeFunctionId(uint64_t v) {
+  return static_cast<uint32_t>(v >> 16);
+}
+inline int CodeBodyStart(uint64_t v) { return static_cast<int>((v >> 2) & 0x3fff); }
+inline uint16_t CodeSession(uint64_t v) { return static_cast<uint16_t>(v >> 48); }
+
+// Per-thread state. One per OS thread for the thread's whole life (freed by a
+// pthread key destructor), reset when a new session starts.
+struct ThreadState {
+  uint32_t session = 0;           // session this state was set up for
+  EventWriter* events = nullptr;  // nullptr: this thread is not recorded
+  uint32_t thread_index = 0;
+  bool needs_name = false;        // the thread's name was not known yet
+  bool busy = false;              // inside a slow path (recursion guard)
+  struct LineSlot {
+    const void* code;
+    int lasti;
+    int line;
+  };
+  LineSlot lines[256] = {};       // (code, offset) -> line, direct-mapped
+};
+
+class Recorder {
+ public:
+  struct Config {
+    std::string path;
+    std::vector<std::string> include, exclude;
+    // Directories whose files are not traced (--exclude-stdlib), and
+    // directories inside them that are (site-packages).
+    std::vector<std::string> exclude_dirs, keep_dirs;
+    std::vector<std::pair<std::string, std::string>> properties;
+    Backend backend = Backend::kEvalFrame;
+    bool with_threads = true;
+    bool lines = false;
+    bool c_calls = false;
+    bool quiet = false;
+  };
+
+  // Starts a session (fails if one is active). GIL held.
+  static absl::Status Start(const Config& config);
+  // Stops the active session, if any, and closes its trace. GIL held.
+  static absl::Status Stop();
+  // In a forked child: forgets the parent's session without touching its
+  // trace (the parent still writes it) and removes the hooks.
+  static void AbandonAfterFork();
+  static bool active() { return current_.load(std::memory_order_acquire) != nullptr; }
+  static Recorder* current() { return current_.load(std::memory_order_acquire); }
+
+  // The current session number (0 when none). The hot path compares a
+  // thread's or a code object's session with it.
+  static uint32_t session() { return session_.load(std::memory_order_relaxed); }
+  static Py_ssize_t code_extra_index() { return code_extra_index_; }
+
+  // This thread's state for the active session: set up on first use. Returns
+  // nullptr when no session is active or the thread is not recorded.
+  static ThreadState* ThisThread();
+
+  // The co_extra word for `code`, registering the function on first sight in
+  // this session. `globals` gives the module name (may be nullptr).
+  uint64_t CodeWord(PyCodeObject* code, PyObject* globals);
+  // A function id for a C function object (PyCFunction), 0 if not traced.
+  uint32_t CFunctionId(PyObject* callable);
+
+  // The line of `code` at byte offset `lasti`, through the thread's cache.
+  static int Line(ThreadState* t, PyCodeObject* code, int lasti);
+
+  // Records a mark on the current thread. GIL held.
+  void Mark(std::string_view name, format::MarkKind kind);
+  TraceWriter& writer() { return *writer_; }
+  const Config& config() const { return config_; }
+  Backend backend() const { return config_.backend; }
+
+ private:
+  explicit Recorder(Config config) : config_(std::move(config)) {}
+  ThreadState* SetUpThread(ThreadState* t);
+  void NameThreads();
+
+  static std::atomic<Recorder*> current_;
+  static std::atomic<uint32_t> session_;
+  static Py_ssize_t code_extra_index_;
+
+  Config config_;
+  std::unique_ptr<TraceWriter> writer_;
+  ModuleFilter modules_;
+  PrefixSet excluded_dirs_, kept_dirs_;
+  unsigned long starter_ident_ = 0;  // with_threads=False: the only thread
+  absl::flat_hash_map<const void*, uint32_t> c_functions_;
+  // Threads set up before their name was known: (os tid, index).
+  std::vector<std::pair<uint64_t, uint32_t>> unnamed_;
+};
+
+// Backends: install on Start, remove on Stop (GIL held).
+absl::Status InstallEvalFrame(Recorder& r);
+void RemoveEvalFrame();
+absl::Status InstallProfile(Recorder& r, bool python_calls, bool c_calls);
+void RemoveProfile();
+absl::Status InstallMonitoring(Recorder& r);
+void RemoveMonitoring();
+bool MonitoringAvailable();
+
+}  // namespace tracestore::pyhook
+
+#endif  // TRACESTORE_PYHOOK_RECORDER_H_
