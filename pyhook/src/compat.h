@@ -32,6 +32,13 @@
 
 #include <cstdint>
 
+#if PY_VERSION_HEX < 0x030A0000
+inline PyObject* Py_NewRef(PyObject* o) {
+  Py_INCREF(o);
+  return o;
+}
+#endif
+
 namespace tracestore::pyhook::compat {
 
 #if PY_VERSION_HEX >= 0x030B0000
@@ -202,19 +209,18 @@ inline Py_ssize_t RequestCodeExtraIndex() {
 #endif
 }
 
+// The co_extra word at `index`, read directly: this runs for every frame,
+// and the API call (with its argument checks) costs as much as the rest of
+// the lookup. The layout of the extra block, {ce_size; ce_extras[]}, is the
+// same in CPython 3.9 to 3.13 (Objects/codeobject.c, pycore_code.h).
+struct CodeExtraBlock {
+  Py_ssize_t size;
+  void* extras[1];
+};
 inline uint64_t GetCodeExtra(PyCodeObject* code, Py_ssize_t index) {
-  void* extra = nullptr;
-#if PY_VERSION_HEX >= 0x030C0000
-  if (PyUnstable_Code_GetExtra(reinterpret_cast<PyObject*>(code), index,
-                               &extra) != 0) {
-#else
-  if (_PyCode_GetExtra(reinterpret_cast<PyObject*>(code), index, &extra) !=
-      0) {
-#endif
-    PyErr_Clear();
-    return 0;
-  }
-  return reinterpret_cast<uintptr_t>(extra);
+  const auto* block = static_cast<const CodeExtraBlock*>(code->co_extra);
+  if (block == nullptr || index >= block->size) return 0;
+  return reinterpret_cast<uintptr_t>(block->extras[index]);
 }
 
 inline void SetCodeExtra(PyCodeObject* code, Py_ssize_t index,

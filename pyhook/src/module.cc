@@ -18,7 +18,8 @@
 
 namespace tracestore::pyhook {
 
-void ProfileThisThread();  // profile_hook.cc
+void ProfileThisThread();            // profile_hook.cc
+PyObject* Load(PyObject*, PyObject*);  // load.cc
 
 namespace {
 
@@ -106,6 +107,8 @@ PyObject* Start(PyObject*, PyObject* args, PyObject* kwargs) {
     config.backend = Backend::kMonitoring;
   } else if (h == "setprofile") {
     config.backend = Backend::kSetprofile;
+  } else if (h == "_floor") {
+    config.backend = Backend::kFloor;  // benchmark reference only
   } else {
     PyErr_Format(PyExc_ValueError,
                  "unknown hook '%s' (eval-frame, monitoring, setprofile)", hook);
@@ -209,6 +212,8 @@ PyMethodDef kMethods[] = {
      METH_VARARGS | METH_KEYWORDS,
      "mark(name, kind='point')\n--\n\nRecord a mark on this thread."},
     {"hooks", Hooks, METH_NOARGS, "The hook backends this interpreter offers."},
+    {"load", Load, METH_O,
+     "load(path)\n--\n\nA whole trace as dicts and lists (for small traces)."},
     {"_abandon_in_child", AbandonInChild, METH_NOARGS,
      "After fork: stop recording in the child, leaving the parent's trace."},
     {"_thread_profile_bootstrap", ThreadProfileBootstrap, METH_VARARGS, nullptr},

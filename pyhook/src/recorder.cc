@@ -16,12 +16,10 @@ std::atomic<Recorder*> Recorder::current_{nullptr};
 std::atomic<uint32_t> Recorder::session_{0};
 Py_ssize_t Recorder::code_extra_index_ = -1;
 
-namespace {
-
-// The thread's state. initial-exec: one load from the thread pointer, no
-// __tls_get_addr call, on the hot path.
 thread_local ThreadState* tls_state __attribute__((tls_model("initial-exec"))) =
     nullptr;
+
+namespace {
 
 pthread_key_t g_thread_key;
 std::once_flag g_once;
@@ -102,7 +100,7 @@ std::string CurrentThreadName() {
 
 }  // namespace
 
-ThreadState* Recorder::ThisThread() {
+ThreadState* Recorder::ThisThreadSlow() {
   ThreadState* t = tls_state;
   const uint32_t s = session();
   if (t != nullptr && t->session == s) return t->events ? t : nullptr;
@@ -220,12 +218,10 @@ uint32_t Recorder::CFunctionId(PyObject* callable) {
   return id;
 }
 
-int Recorder::Line(ThreadState* t, PyCodeObject* code, int lasti) {
-  const uintptr_t h =
-      (reinterpret_cast<uintptr_t>(code) >> 4) ^ (static_cast<uintptr_t>(lasti) * 0x9e3779b1u);
-  ThreadState::LineSlot& slot = t->lines[(h ^ (h >> 8)) & 255];
-  if (slot.code == code && slot.lasti == lasti) return slot.line;
-  const int line = lasti < 0 ? code->co_firstlineno : PyCode_Addr2Line(code, lasti);
+int Recorder::LineSlow(ThreadState::LineSlot& slot, PyCodeObject* code,
+                       int lasti) {
+  const int line =
+      lasti < 0 ? code->co_firstlineno : PyCode_Addr2Line(code, lasti);
   slot = {code, lasti, line};
   return line;
 }
@@ -321,6 +317,9 @@ absl::Status Recorder::Start(const Config& config) {
       break;
     case Backend::kMonitoring:
       installed = InstallMonitoring(*raw);
+      break;
+    case Backend::kFloor:
+      installed = InstallFloor();
       break;
   }
   if (!installed.ok()) {
