@@ -30,6 +30,13 @@ int BodyStartBytes(PyCodeObject* code) {
 #endif
 }
 
+void DeoptimizeInlinedCalls() {
+#if PY_VERSION_HEX >= 0x030C0000
+  // PyType_Modified recurses into every subclass; `object` has them all.
+  PyType_Modified(&PyBaseObject_Type);
+#endif
+}
+
 void SetProfileAllThreads(Py_tracefunc func, PyObject* arg) {
 #if PY_VERSION_HEX >= 0x030C0000
   PyEval_SetProfileAllThreads(func, arg);

@@ -163,12 +163,13 @@ inline bool IsGeneratorCreation(Frame* f, PyCodeObject* code) {
 #endif
 }
 
-// For a generator frame about to run: true on its first entry, false when it
-// resumes after a yield. `body_start` is the byte offset of the code's first
-// RESUME (3.11+; see BodyStartBytes), unused before.
+// For a generator frame about to run, or at its RESUME (profile and
+// monitoring callbacks): true on its first entry, false when it resumes
+// after a yield. `body_start` is the byte offset of the code's first RESUME
+// (3.11+; see BodyStartBytes), unused before.
 inline bool IsFirstEntry(Frame* f, int body_start) {
 #if PY_VERSION_HEX >= 0x030B0000
-  return FrameLastiBytes(f) < body_start;
+  return FrameLastiBytes(f) <= body_start;
 #else
   (void)body_start;
   return f->f_lasti < 0;
@@ -235,6 +236,14 @@ inline void SetCodeExtra(PyCodeObject* code, Py_ssize_t index,
     PyErr_Clear();
 }
 
+
+// 3.12+: some specialised instructions (class calls entering __init__,
+// property getters, __getitem__) push the callee's frame inline, without the
+// eval-frame function; CPython refuses to create them while a PEP 523 hook is
+// installed, but ones created before keep bypassing it. Invalidating every
+// type's version makes them fall back (and not respecialise). No-op before
+// 3.12.
+void DeoptimizeInlinedCalls();
 
 // Sets (or clears, with func == nullptr) a C profile function on every
 // thread of the interpreter.

@@ -92,6 +92,7 @@ absl::Status InstallEvalFrame(Recorder&) {
                    ? nullptr
                    : current;
   compat::SetEvalFrame(EvalHook);
+  compat::DeoptimizeInlinedCalls();
   return absl::OkStatus();
 }
 

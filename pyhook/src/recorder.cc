@@ -100,6 +100,24 @@ std::string CurrentThreadName() {
 
 }  // namespace
 
+void Recorder::TryName(ThreadState* t) {
+  Recorder* r = current();
+  if (r == nullptr || t->events == nullptr || t->busy) {
+    t->name_tries = 0;
+    return;
+  }
+  SavedError saved;
+  t->busy = true;
+  std::string name = CurrentThreadName();
+  t->busy = false;
+  if (!name.empty()) {
+    r->writer_->SetThreadName(t->thread_index, name);
+    t->name_tries = 0;
+  } else {
+    --t->name_tries;  // at 0: named at Stop if still alive
+  }
+}
+
 ThreadState* Recorder::ThisThreadSlow() {
   ThreadState* t = tls_state;
   const uint32_t s = session();
@@ -126,13 +144,13 @@ ThreadState* Recorder::SetUpThread(ThreadState* t) {
     return nullptr;
   }
   std::string name = CurrentThreadName();
-  t->needs_name = name.empty();
+  t->name_tries = name.empty() ? 1000 : 0;
   const auto tid = static_cast<uint64_t>(::syscall(SYS_gettid));
   t->events = writer_->StartThread(
       tid, name.empty() ? absl::StrCat("thread-", tid) : name);
   if (t->events != nullptr) {
     t->thread_index = t->events->thread_index();
-    if (t->needs_name) unnamed_.emplace_back(tid, t->thread_index);
+    if (t->name_tries != 0) unnamed_.emplace_back(tid, t->thread_index);
   }
   t->busy = false;
   return t->events ? t : nullptr;
@@ -148,13 +166,6 @@ uint64_t Recorder::CodeWord(PyCodeObject* code, PyObject* globals) {
     explicit Busy(ThreadState* s) : t(s) { if (t) t->busy = true; }
     ~Busy() { if (t) t->busy = false; }
   } busy(t);
-  if (t != nullptr && t->needs_name && t->events != nullptr) {
-    std::string name = CurrentThreadName();
-    if (!name.empty()) {
-      writer_->SetThreadName(t->thread_index, name);
-      t->needs_name = false;
-    }
-  }
   std::string_view module;
   if (globals != nullptr && PyDict_Check(globals))
     module = Utf8(PyDict_GetItemString(globals, "__name__"));

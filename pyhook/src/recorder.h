@@ -59,7 +59,7 @@ struct ThreadState {
   uint32_t session = 0;           // session this state was set up for
   EventWriter* events = nullptr;  // nullptr: this thread is not recorded
   uint32_t thread_index = 0;
-  bool needs_name = false;        // the thread's name was not known yet
+  uint16_t name_tries = 0;        // > 0: name unknown yet; tries left
   bool busy = false;              // inside a slow path (recursion guard)
   struct LineSlot {
     const void* code;
@@ -109,11 +109,17 @@ class Recorder {
   static ThreadState* ThisThread() {
     ThreadState* t = tls_state;
     if (t != nullptr && t->session == session_.load(std::memory_order_relaxed))
-        [[likely]]
+        [[likely]] {
+      if (t->name_tries != 0) [[unlikely]]
+        TryName(t);
       return t->events != nullptr ? t : nullptr;
+    }
     return ThisThreadSlow();
   }
   static ThreadState* ThisThreadSlow();
+  // A thread whose name was unknown when it was first seen (threading
+  // registers it a few calls later): looks again, a bounded number of times.
+  static void TryName(ThreadState* t);
 
   // The co_extra word for `code`, registering the function on first sight in
   // this session. `globals` gives the module name (may be nullptr).

@@ -15,22 +15,27 @@ Query the result with ``python -m tracestore query run.trace "SELECT ..."``
 or from the sqlite3 shell (see README.md).
 """
 
+# This file must parse on any Python (even 2.7), so that an unsupported
+# interpreter gets this message rather than a syntax error.
 import sys as _sys
 
 _SUPPORTED = ((3, 9), (3, 13))
-if _sys.implementation.name != "cpython" or not (
-        _SUPPORTED[0] <= _sys.version_info[:2] <= _SUPPORTED[1]):
+if not (_SUPPORTED[0] <= tuple(_sys.version_info[:2]) <= _SUPPORTED[1]):
     raise ImportError(
-        "tracestore supports CPython %d.%d to %d.%d; this is %s %d.%d"
-        % (_SUPPORTED[0] + _SUPPORTED[1] + (_sys.implementation.name,)
-           + tuple(_sys.version_info[:2])))
+        "tracestore supports CPython 3.9 to 3.13; this is Python %d.%d"
+        % tuple(_sys.version_info[:2]))
+if _sys.implementation.name != "cpython":
+    raise ImportError("tracestore supports CPython 3.9 to 3.13; this is %s"
+                      % _sys.implementation.name)
 try:
     from . import _tracestore
 except ImportError as _e:  # built for other interpreters only
-    raise ImportError(
+    _message = (
         "tracestore has no native extension for CPython %d.%d here (%s); "
         "rebuild with this interpreter installed"
-        % (_sys.version_info[0], _sys.version_info[1], _e)) from None
+        % (_sys.version_info[0], _sys.version_info[1], _e))
+    _e = None
+    raise ImportError(_message)
 
 from ._session import (  # noqa: E402
     default_hook,
