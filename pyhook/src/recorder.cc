@@ -28,6 +28,20 @@ std::once_flag g_once;
 // events after it stopped (into closed stores, where they are dropped).
 std::vector<Recorder*>* g_finished = new std::vector<Recorder*>();
 
+// The session of the parent process, in a child just forked from it.
+Recorder* g_forked_from = nullptr;
+
+// In a forked child, before any Python code runs (threading's own at-fork
+// hooks run Python code, which the hooks would record): forget the parent's
+// session at once. Its trace and its locks belong to the parent; a lock held
+// by another parent thread at fork time would never be released here.
+void OnForkChild() {
+  Recorder* r = Recorder::current();
+  if (r == nullptr) return;
+  g_forked_from = r;
+  Recorder::ForgetForFork();
+}
+
 // Runs when a thread that was seen by a hook exits (no GIL, no Python).
 void OnThreadExit(void* p) {
   auto* t = static_cast<ThreadState*>(p);
@@ -276,6 +290,7 @@ absl::Status Recorder::Start(const Config& config) {
     return absl::FailedPreconditionError("tracing is already active");
   std::call_once(g_once, [] {
     pthread_key_create(&g_thread_key, OnThreadExit);
+    pthread_atfork(nullptr, nullptr, OnForkChild);
     code_extra_index_ = compat::RequestCodeExtraIndex();
   });
   if (code_extra_index_ < 0)
@@ -340,14 +355,19 @@ absl::Status Recorder::Start(const Config& config) {
   return absl::OkStatus();
 }
 
+void Recorder::ForgetForFork() {
+  current_.store(nullptr, std::memory_order_release);
+  session_.store(session() + 1, std::memory_order_relaxed);
+}
+
 void Recorder::AbandonAfterFork() {
-  Recorder* r = current();
+  Recorder* r = current() != nullptr ? current() : g_forked_from;
+  g_forked_from = nullptr;
   if (r == nullptr) return;
+  ForgetForFork();
   RemoveEvalFrame();
   RemoveProfile();
   RemoveMonitoring();
-  current_.store(nullptr, std::memory_order_release);
-  session_.store(session() + 1, std::memory_order_relaxed);
   // Never closed or freed here: its stores belong to the parent, and its
   // page filler thread did not survive the fork.
   g_finished->push_back(r);

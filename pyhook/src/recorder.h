@@ -96,6 +96,8 @@ class Recorder {
   // In a forked child: forgets the parent's session without touching its
   // trace (the parent still writes it) and removes the hooks.
   static void AbandonAfterFork();
+  // Async-signal-safe part of the above, run by a pthread_atfork handler.
+  static void ForgetForFork();
   static bool active() { return current_.load(std::memory_order_acquire) != nullptr; }
   static Recorder* current() { return current_.load(std::memory_order_acquire); }
 
