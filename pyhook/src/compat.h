@@ -76,6 +76,15 @@ inline PyCodeObject* FrameCode(Frame* f) {
 
 inline PyObject* FrameGlobals(Frame* f) { return f->f_globals; }
 
+// The interpreter frame behind a frame object (profile/trace callbacks).
+inline Frame* FromFrameObject(PyFrameObject* frame) {
+#if PY_VERSION_HEX >= 0x030B0000
+  return frame->f_frame;
+#else
+  return frame;
+#endif
+}
+
 // Index of the last instruction started, in bytes from the start of the
 // code (what PyCode_Addr2Line takes); negative before the first.
 inline int FrameLastiBytes(Frame* f) {

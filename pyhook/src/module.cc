@@ -194,6 +194,11 @@ PyObject* ThreadProfileBootstrap(PyObject*, PyObject*) {
   Py_RETURN_NONE;
 }
 
+PyObject* ThreadTraceBootstrap(PyObject*, PyObject*) {
+  TraceThisThread();
+  Py_RETURN_NONE;
+}
+
 PyObject* AbandonInChild(PyObject*, PyObject*) {
   Recorder::AbandonAfterFork();
   Py_RETURN_NONE;
@@ -217,6 +222,7 @@ PyMethodDef kMethods[] = {
     {"_abandon_in_child", AbandonInChild, METH_NOARGS,
      "After fork: stop recording in the child, leaving the parent's trace."},
     {"_thread_profile_bootstrap", ThreadProfileBootstrap, METH_VARARGS, nullptr},
+    {"_thread_trace_bootstrap", ThreadTraceBootstrap, METH_VARARGS, nullptr},
     {nullptr, nullptr, 0, nullptr},
 };
 

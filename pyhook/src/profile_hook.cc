@@ -18,17 +18,9 @@ bool g_python_calls = false;
 bool g_c_calls = false;
 bool g_installed = false;
 
-inline compat::Frame* InterpreterFrame(PyFrameObject* frame) {
-#if PY_VERSION_HEX >= 0x030B0000
-  return frame->f_frame;
-#else
-  return frame;
-#endif
-}
-
 int OnPythonEvent(ThreadState* t, PyFrameObject* frame_object, int what,
                   PyObject* arg) {
-  compat::Frame* f = InterpreterFrame(frame_object);
+  compat::Frame* f = compat::FromFrameObject(frame_object);
   PyCodeObject* code = compat::FrameCode(f);
   if (code == nullptr) return 0;
   uint64_t word = compat::GetCodeExtra(code, Recorder::code_extra_index());
@@ -79,7 +71,7 @@ int ProfileFunc(PyObject*, PyFrameObject* frame, int what, PyObject* arg) {
       const uint32_t id = r->CFunctionId(arg);
       if (id == 0) return 0;
       if (what == PyTrace_C_CALL) {
-        compat::Frame* f = InterpreterFrame(frame);
+        compat::Frame* f = compat::FromFrameObject(frame);
         int line = 0;
         if (PyCodeObject* code = compat::FrameCode(f))
           line = Recorder::Line(t, code, compat::FrameLastiBytes(f));

@@ -200,6 +200,7 @@ uint64_t Recorder::CodeWord(PyCodeObject* code, PyObject* globals) {
     info.code_addr = reinterpret_cast<uintptr_t>(code);
     id = writer_->AddFunction(info);
     traced = id != 0;
+    if (traced && config_.lines) EnableLinesFor(code);
   }
   uint64_t body = 0;
   if (traced && compat::IsGeneratorCode(code))
@@ -348,6 +349,7 @@ absl::Status Recorder::Start(const Config& config) {
       installed = InstallFloor();
       break;
   }
+  if (installed.ok() && config.lines) installed = InstallLines(*raw);
   if (!installed.ok()) {
     (void)Stop();
     return installed;
@@ -365,6 +367,7 @@ void Recorder::AbandonAfterFork() {
   g_forked_from = nullptr;
   if (r == nullptr) return;
   ForgetForFork();
+  RemoveLines();
   RemoveEvalFrame();
   RemoveProfile();
   RemoveMonitoring();
@@ -376,6 +379,7 @@ void Recorder::AbandonAfterFork() {
 absl::Status Recorder::Stop() {
   Recorder* r = current();
   if (r == nullptr) return absl::OkStatus();
+  RemoveLines();
   RemoveEvalFrame();
   RemoveProfile();
   RemoveMonitoring();

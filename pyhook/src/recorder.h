@@ -175,6 +175,10 @@ void RemoveProfile();
 absl::Status InstallMonitoring(Recorder& r);
 void RemoveMonitoring();
 bool MonitoringAvailable();
+absl::Status InstallLines(Recorder& r);
+void EnableLinesFor(PyCodeObject* code);  // a traced code object (3.12+)
+void RemoveLines();
+void TraceThisThread();  // new threads, before 3.12 (threading.settrace)
 
 }  // namespace tracestore::pyhook
 

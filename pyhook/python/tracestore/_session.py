@@ -79,9 +79,11 @@ def enable(output=None, include=(), exclude=(), with_threads=True,
         exclude_dirs=excluded_dirs, keep_dirs=kept_dirs, hook=hook,
         with_threads=with_threads, lines=lines, c_calls=c_calls,
         properties=props, quiet=quiet)
+    import threading
     if hook == "setprofile":
-        import threading
         threading.setprofile(_tracestore._thread_profile_bootstrap)
+    if lines and sys.version_info < (3, 12):
+        threading.settrace(_tracestore._thread_trace_bootstrap)
     if not _atexit_registered:
         atexit.register(_close_at_exit)
         if hasattr(os, "register_at_fork"):
@@ -95,6 +97,7 @@ def disable():
     if _tracestore.is_active():
         import threading
         threading.setprofile(None)
+        threading.settrace(None)
         _tracestore.stop()
 
 

@@ -1,0 +1,62 @@
+"""CPython's own test suites under the recorder.
+
+    python cpython_suite.py TRACE test_json test_difflib ...
+
+Runs the suites untraced, then under `python -m tracestore record -o TRACE`,
+and fails unless the traced run passes every test the untraced run passes
+(a test this machine breaks either way, e.g. through a site .pth file, is
+reported, not blamed on the recorder), and the trace verifies.
+"""
+
+import re
+import shutil
+import subprocess
+import sys
+
+RESULT = re.compile(r"^(test\w*) \(([\w.]+)\)(?: \([^)]*\))? \.\.\. "
+                    r"(ok|FAIL|ERROR|skipped.*|expected failure)$", re.M)
+
+
+def run_suite(prefix, tests):
+    cmd = [sys.executable] + prefix + ["-m", "test", "-v"] + tests
+    p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                       universal_newlines=True)
+    outcomes = {}
+    for name, cls, result in RESULT.findall(p.stdout):
+        key = cls if cls.endswith("." + name) else "%s.%s" % (cls, name)
+        if result in ("FAIL", "ERROR") or key not in outcomes:
+            outcomes[key] = result
+    return p.returncode, outcomes, p.stdout
+
+
+def main(argv):
+    trace, tests = argv[0], argv[1:]
+    shutil.rmtree(trace, ignore_errors=True)
+    rc_plain, plain, _ = run_suite([], tests)
+    rc_traced, traced, out = run_suite(
+        ["-m", "tracestore", "record", "-q", "-o", trace, "--"], tests)
+    bad_plain = {k for k, v in plain.items() if v in ("FAIL", "ERROR")}
+    bad_traced = {k for k, v in traced.items() if v in ("FAIL", "ERROR")}
+    print("untraced: exit %d, %d tests, %d failed %s" % (
+        rc_plain, len(plain), len(bad_plain), sorted(bad_plain)))
+    print("traced:   exit %d, %d tests, %d failed %s" % (
+        rc_traced, len(traced), len(bad_traced), sorted(bad_traced)))
+    new = bad_traced - bad_plain
+    if new or len(traced) < len(plain) * 0.95:
+        print(out[-20000:])
+        print("FAILED: fails only under the recorder: %s" % sorted(new))
+        return 1
+    if rc_plain == 0 and rc_traced != 0:
+        print(out[-20000:])
+        print("FAILED: the traced run failed, the untraced run passed")
+        return 1
+    verify = subprocess.run([sys.executable, "-m", "tracestore", "verify",
+                             trace], stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, universal_newlines=True)
+    print(verify.stdout.strip())
+    shutil.rmtree(trace, ignore_errors=True)
+    return verify.returncode
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
