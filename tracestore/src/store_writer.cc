@@ -48,9 +48,12 @@ absl::StatusOr<std::unique_ptr<StoreWriter>> StoreWriter::Create(
   h.data_offset = format::kStoreHeaderBytes;
 
   {
+    // Only the start of the first chunk is pre-faulted here, on the caller's
+    // thread (a new thread's first traced call); the filler does the rest.
     std::lock_guard<std::mutex> lock(store->service_mu_);
-    TS_RETURN_IF_ERROR(store->PrepareChunkLocked(0));
+    TS_RETURN_IF_ERROR(store->PrepareChunkLocked(0, kFirstPopulateBytes));
     store->prepared_.store(1, std::memory_order_release);
+    store->first_chunk_partial_ = store->chunk_bytes_ > kFirstPopulateBytes;
   }
   store->cur_ = store->ring_[0];
   store->end_ = store->cur_ + store->chunk_bytes_;
@@ -126,12 +129,15 @@ std::byte* StoreWriter::RecordAddress(uint64_t index) {
   return ring_[chunk % kRing] + offset;
 }
 
-absl::Status StoreWriter::PrepareChunkLocked(uint64_t chunk) {
+absl::Status StoreWriter::PrepareChunkLocked(uint64_t chunk,
+                                             uint64_t populate_bytes) {
   const uint64_t offset = ChunkOffset(chunk);
   TS_RETURN_IF_ERROR(file_->Allocate(offset + chunk_bytes_));
   auto p = file_->Map(offset, chunk_bytes_);
   if (!p.ok()) return p.status();
-  if (absl::Status s = file_->Populate(*p, chunk_bytes_); !s.ok()) {
+  if (absl::Status s =
+          file_->Populate(*p, std::min(populate_bytes, chunk_bytes_));
+      !s.ok()) {
     file_->Unmap(*p, chunk_bytes_);
     return s;
   }
@@ -160,9 +166,20 @@ void StoreWriter::SealLocked(uint64_t filled) {
 
 void StoreWriter::ServiceLocked() {
   if (closed_) return;
-  SealLocked(filled_.load(std::memory_order_acquire));
+  const uint64_t filled = filled_.load(std::memory_order_acquire);
+  SealLocked(filled);
+  if (first_chunk_partial_ && done_ == 0) {
+    // The rest of chunk 0 (the writer may be writing its start meanwhile:
+    // populating a present page is a no-op). Space is allocated already,
+    // so a failure here is not a full disk; the writer faults the pages in.
+    (void)file_->Populate(ring_[0] + kFirstPopulateBytes,
+                          chunk_bytes_ - kFirstPopulateBytes);
+    first_chunk_partial_ = false;
+  }
   uint64_t prepared = prepared_.load(std::memory_order_relaxed);
-  const uint64_t want = filled_.load(std::memory_order_acquire) + 1 + kAhead;
+  // A store that has not filled its first chunk gets one chunk ahead, not
+  // kAhead: most threads of a thread-heavy program record little.
+  const uint64_t want = filled + 1 + (filled == 0 ? 1 : kAhead);
   while (prepared < want && prepared - done_ < kRing &&
          !failed_.load(std::memory_order_relaxed) && !filler_->stopped()) {
     if (absl::Status s = PrepareChunkLocked(prepared); !s.ok()) {

@@ -45,7 +45,7 @@ class StoreWriter {
     Env* env = nullptr;
     std::string path;
     format::StoreKind kind = format::StoreKind::kEvents;
-    uint32_t chunk_shift = 23;  // 8 MiB chunks
+    uint32_t chunk_shift = 21;  // 2 MiB chunks
     uint32_t thread_index = 0;
     // Records may be rewritten in place (RecordAddress); such a store keeps
     // every chunk mapped and carries no checksums.
@@ -95,6 +95,8 @@ class StoreWriter {
   friend class internal::PageFiller;
   static constexpr uint32_t kRing = 4;   // chunk slots in flight
   static constexpr uint32_t kAhead = 2;  // chunks prepared past the current
+  // Bytes of the first chunk pre-faulted by Create() itself.
+  static constexpr uint64_t kFirstPopulateBytes = 64 * 1024;
 
   StoreWriter(const Options& options, internal::PageFiller* filler,
               std::unique_ptr<WritableFile> file);
@@ -114,7 +116,8 @@ class StoreWriter {
   // next ones. Called with service_mu_ held.
   void ServiceLocked();
   void SealLocked(uint64_t filled);
-  absl::Status PrepareChunkLocked(uint64_t chunk);
+  absl::Status PrepareChunkLocked(uint64_t chunk,
+                                  uint64_t populate_bytes = UINT64_MAX);
 
   // Hot: the writer thread's cursor.
   std::byte* cur_ = nullptr;
@@ -141,6 +144,7 @@ class StoreWriter {
   uint64_t done_ = 0;     // chunks checksummed (if possible) and released
   uint64_t sealed_ = 0;   // chunks with a checksum in the header
   std::vector<std::byte*> retained_;  // mutable stores: every left chunk
+  bool first_chunk_partial_ = false;  // chunk 0 not fully pre-faulted yet
 };
 
 }  // namespace tracestore

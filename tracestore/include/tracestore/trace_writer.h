@@ -51,7 +51,7 @@ struct TraceOptions {
   // Written once into the header: "command_line", "interpreter", "include",
   // "exclude", ... (format.h lists the well-known keys).
   std::vector<std::pair<std::string, std::string>> properties;
-  uint32_t event_chunk_shift = 23;     // 8 MiB chunks per thread
+  uint32_t event_chunk_shift = 21;     // 2 MiB chunks per thread
   uint32_t metadata_chunk_shift = 16;  // 64 KiB chunks for the rest
   Env* env = nullptr;                  // nullptr: Env::Default()
   bool use_tsc = true;                 // false: CLOCK_MONOTONIC
