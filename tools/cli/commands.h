@@ -15,6 +15,8 @@ inline constexpr int kExitUsage = 2;
 
 int RunInfo(const std::vector<std::string>& args);
 int RunVerify(const std::vector<std::string>& args);
+int RunQuery(const std::vector<std::string>& args);
+int RunExport(const std::vector<std::string>& args);
 
 }  // namespace tracestore::cli
 

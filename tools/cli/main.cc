@@ -2,6 +2,8 @@
 //
 //   tracestore info run.trace
 //   tracestore verify run.trace
+//   tracestore query run.trace "SELECT name, dur FROM calls LIMIT 10"
+//   tracestore export --format sqlite run.trace -o run.db
 
 #include <cstdio>
 #include <cstring>
@@ -17,7 +19,11 @@ constexpr char kUsage[] =
     "\n"
     "commands:\n"
     "  info TRACE     duration, threads, functions, events, waited/dropped\n"
-    "  verify TRACE   check headers, counts and checksums (exit 0 if sound)\n";
+    "  verify TRACE   check headers, counts and checksums (exit 0 if sound)\n"
+    "  query TRACE [--csv|--json] SQL\n"
+    "                 SQL over calls, events, functions, threads, marks\n"
+    "  export --format sqlite TRACE -o OUT.db [--force]\n"
+    "                 copy the trace into a regular SQLite database\n";
 
 }  // namespace
 
@@ -32,6 +38,8 @@ int main(int argc, char** argv) {
   std::vector<std::string> args(argv + 2, argv + argc);
   if (command == "info") return RunInfo(args);
   if (command == "verify") return RunVerify(args);
+  if (command == "query") return RunQuery(args);
+  if (command == "export") return RunExport(args);
   std::fprintf(stderr, "tracestore: unknown command '%s'\n\n%s",
                command.c_str(), kUsage);
   return kExitUsage;

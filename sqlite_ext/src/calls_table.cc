@@ -1,0 +1,160 @@
+// tracestore_calls(path): the call slices (calls.h), Perfetto style.
+//
+//   SELECT name, count(*), sum(dur) FROM tracestore_calls('run.trace')
+//   WHERE depth = 0 GROUP BY name;
+//
+// id is the id of the opening event (as in tracestore_events); ts, dur and
+// self_dur are in ns; dur and self_dur are NULL while the slice is open.
+
+#include <optional>
+
+#include "tables.h"
+#include "tracestore/calls.h"
+
+namespace tracestore::sql::internal {
+
+namespace {
+
+enum Column {
+  kId,
+  kThreadId,
+  kDepth,
+  kParentId,
+  kFunctionId,
+  kName,
+  kModule,
+  kFile,
+  kLine,
+  kCallLine,
+  kTs,
+  kDur,
+  kSelfDur,
+  kPathColumn,
+};
+
+class CallsCursor : public TableCursor {
+ public:
+  absl::Status Start(TraceView& view, const Constraints& c) override {
+    scan_.reset();
+    time_ = view.time();
+    reader_ = &view.reader();
+    functions_ = reader_->functions();
+    const CallTree& tree = c.filter.by_function && !c.filter.empty
+                               ? view.calls_by_function()
+                               : view.calls();
+    scan_.emplace(tree, time_, c.filter);
+    return absl::OkStatus();
+  }
+  bool Eof() const override { return scan_->done(); }
+  void Next() override { scan_->Next(); }
+  sqlite3_int64 Rowid() const override {
+    return static_cast<sqlite3_int64>(scan_->id());
+  }
+
+  void Column(sqlite3_context* ctx, int column) override {
+    const CallSlice& s = scan_->slice();
+    switch (column) {
+      case kId:
+        ResultInt(ctx, scan_->id());
+        return;
+      case kThreadId:
+        ResultInt(ctx, scan_->thread());
+        return;
+      case kDepth:
+        ResultInt(ctx, s.depth);
+        return;
+      case kParentId: {
+        uint64_t parent;
+        if (scan_->parent_id(&parent)) {
+          ResultInt(ctx, parent);
+        } else {
+          sqlite3_result_null(ctx);
+        }
+        return;
+      }
+      case kFunctionId:
+        if (s.function == 0) {
+          sqlite3_result_null(ctx);
+        } else {
+          ResultInt(ctx, s.function);
+        }
+        return;
+      case kCallLine:
+        ResultInt(ctx, s.call_line);
+        return;
+      case kTs:
+        ResultInt(ctx, time_.ToNs(s.start_ticks));
+        return;
+      case kDur:
+        if (s.open()) {
+          sqlite3_result_null(ctx);
+        } else {
+          // ns(end) - ns(start), so that ts + dur is the end's ns exactly.
+          ResultInt(ctx, time_.ToNs(s.end_ticks) - time_.ToNs(s.start_ticks));
+        }
+        return;
+      case kSelfDur:
+        if (s.open()) {
+          sqlite3_result_null(ctx);
+        } else {
+          ResultInt(ctx, time_.ToNs(s.self_ticks()));
+        }
+        return;
+      default:
+        break;
+    }
+    // Columns of the function.
+    if (s.function == 0 || s.function > functions_.size()) {
+      sqlite3_result_null(ctx);
+      return;
+    }
+    const format::FunctionRecord& f = functions_[s.function - 1];
+    switch (column) {
+      case kName:
+        ResultText(ctx, reader_->String(f.qualname));
+        break;
+      case kModule:
+        ResultText(ctx, reader_->String(f.module));
+        break;
+      case kFile:
+        ResultText(ctx, reader_->String(f.file));
+        break;
+      case kLine:
+        ResultInt(ctx, f.first_line);
+        break;
+      default:
+        sqlite3_result_null(ctx);
+        break;
+    }
+  }
+
+ private:
+  TimeScale time_;
+  const TraceReader* reader_ = nullptr;
+  std::span<const format::FunctionRecord> functions_;
+  std::optional<CallScan> scan_;
+};
+
+}  // namespace
+
+const Table kCallsTable = {
+    {
+        "tracestore_calls",
+        "CREATE TABLE x(id INTEGER, thread_id INTEGER, depth INTEGER,"
+        " parent_id INTEGER, function_id INTEGER, name TEXT, module TEXT,"
+        " file TEXT, line INTEGER, call_line INTEGER, ts INTEGER, dur INTEGER,"
+        " self_dur INTEGER, path HIDDEN)",
+        /*path_col=*/kPathColumn,
+        /*id_col=*/kId,
+        /*ts_col=*/kTs,
+        /*thread_col=*/kThreadId,
+        /*function_col=*/kFunctionId,
+        /*depth_col=*/kDepth,
+        /*function_order=*/true,
+        /*rows=*/5e6,
+    },
+    TraceView::kEvents | TraceView::kFunctions | TraceView::kStrings,
+    [] { return std::unique_ptr<TableCursor>(new CallsCursor); },
+};
+
+}  // namespace tracestore::sql::internal

@@ -1,0 +1,240 @@
+// `tracestore query` (table, CSV, JSON, errors) and `tracestore export
+// --format sqlite` (opened with the sqlite3 shell and compared).
+
+#include <filesystem>
+
+#include "../tracestore/test_util.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_replace.h"
+#include "absl/strings/str_split.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "sql_test_util.h"
+#include "tracestore/trace_reader.h"
+
+namespace tracestore {
+namespace {
+
+using ::testing::HasSubstr;
+using testing::ScratchDir;
+using testing::ShellQuote;
+using ::testing::StartsWith;
+
+class CliTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    testing::TreeOptions o;
+    o.threads = 2;
+    o.slices_per_thread = 500;
+    tree_ = std::make_unique<testing::TreeWriter>(dir_ / "t.trace", o);
+    tree_->WriteAllAndClose();
+    path_ = dir_ / "t.trace";
+  }
+  int Cli(const std::string& args, std::string* out,
+          std::string* err = nullptr) {
+    return testing::Run(absl::StrCat(TRACESTORE_CLI, " ", args), out, err);
+  }
+  int Query(const std::string& options, const std::string& sql,
+            std::string* out, std::string* err = nullptr) {
+    return Cli(absl::StrCat("query ", ShellQuote(path_), " ", options, " ",
+                            ShellQuote(sql)),
+               out, err);
+  }
+
+  ScratchDir dir_;
+  std::string path_;
+  std::unique_ptr<testing::TreeWriter> tree_;
+};
+
+TEST_F(CliTest, QueryTable) {
+  std::string out, err;
+  ASSERT_EQ(Query("",
+                  "SELECT id, name, module, dur IS NULL AS open FROM calls "
+                  "WHERE thread_id = 0 ORDER BY id LIMIT 3",
+                  &out, &err),
+            0)
+      << err;
+  std::vector<std::string> lines = absl::StrSplit(out, '\n');
+  ASSERT_EQ(lines.size(), 7u) << out;  // header, rule, 3 rows, count, ""
+  EXPECT_THAT(lines[0], StartsWith("id  name"));
+  EXPECT_THAT(lines[1], StartsWith("--  ----"));
+  EXPECT_THAT(lines[2], StartsWith(" 0  Class"));
+  EXPECT_EQ(lines[5], "(3 rows)");
+  // Columns line up: every line puts "module"'s column at the same place.
+  const size_t col = lines[0].find("module");
+  for (int i = 2; i < 5; ++i) EXPECT_EQ(lines[i].substr(col, 7), "pkg.mod");
+
+  ASSERT_EQ(
+      Query("", "SELECT count(*) AS n FROM events; SELECT NULL AS x", &out), 0);
+  auto reader = TraceReader::Open(path_);
+  ASSERT_TRUE(reader.ok());
+  EXPECT_THAT(out,
+              HasSubstr(absl::StrCat((*reader)->total_events(), "\n(1 row)")));
+  EXPECT_THAT(out, HasSubstr("x\n----\nNULL\n(1 row)"));
+}
+
+TEST_F(CliTest, QueryCsvAndJson) {
+  std::string out;
+  ASSERT_EQ(
+      Query(
+          "--csv",
+          "SELECT id, name, 'a,\"b\"' AS q, NULL AS n, 1.5 AS f FROM functions "
+          "WHERE id <= 2",
+          &out),
+      0);
+  EXPECT_EQ(out,
+            "id,name,q,n,f\r\n"
+            "1,Class0.f0,\"a,\"\"b\"\"\",,1.5\r\n"
+            "2,Class1.f1,\"a,\"\"b\"\"\",,1.5\r\n");
+  ASSERT_EQ(Query("--json",
+                  "SELECT id, name, 'q\"\n' AS s, NULL AS n FROM functions "
+                  "WHERE id <= 2",
+                  &out),
+            0);
+  EXPECT_EQ(
+      out,
+      "[\n"
+      "{\"id\": 1, \"name\": \"Class0.f0\", \"s\": \"q\\\"\\n\", \"n\": "
+      "null},\n"
+      "{\"id\": 2, \"name\": \"Class1.f1\", \"s\": \"q\\\"\\n\", \"n\": null}\n"
+      "]\n");
+  ASSERT_EQ(Query("--json", "SELECT * FROM threads WHERE id > 100", &out), 0);
+  EXPECT_EQ(out, "[]\n");
+  // SQL from stdin.
+  ASSERT_EQ(
+      testing::Run(absl::StrCat("echo 'SELECT count(*) FROM threads' | ",
+                                TRACESTORE_CLI, " query ", path_, " --csv -"),
+                   &out),
+      0);
+  EXPECT_EQ(out, "count(*)\r\n2\r\n");
+}
+
+TEST_F(CliTest, QueryErrors) {
+  std::string out, err;
+  EXPECT_EQ(Query("", "SELECT nope FROM calls", &out, &err), 2);
+  EXPECT_THAT(err, HasSubstr("no such column: nope"));
+  EXPECT_EQ(Query("", "SELECT * FROM slices", &out, &err), 2);
+  EXPECT_THAT(err, HasSubstr("no such table: slices"));
+  EXPECT_EQ(Query("", "SELEC 1", &out, &err), 2);
+  EXPECT_THAT(err, HasSubstr("syntax error"));
+  EXPECT_EQ(Query("", "", &out, &err), 2);
+  EXPECT_EQ(Query("--xml", "SELECT 1", &out, &err), 2);
+  EXPECT_EQ(Cli("query " + dir_ / "nope" + " 'SELECT 1'", &out, &err), 2);
+  EXPECT_THAT(err, HasSubstr("No such file"));
+  EXPECT_EQ(Cli("query", &out, &err), 2);
+  EXPECT_EQ(Query("", "DELETE FROM calls", &out, &err), 2);
+}
+
+TEST_F(CliTest, ExportSqlite) {
+  std::string out, err;
+  const std::string db = dir_ / "out.db";
+  ASSERT_EQ(Cli(absl::StrCat("export --format sqlite ", path_, " -o ", db),
+                &out, &err),
+            0)
+      << err;
+  EXPECT_THAT(out, HasSubstr("wrote " + db));
+  // Same counts and contents as the live tables.
+  std::string exported, queried;
+  ASSERT_EQ(
+      testing::Run(
+          absl::StrCat(
+              SQLITE3_SHELL, " -batch ", db,
+              " 'SELECT (SELECT count(*) FROM calls), (SELECT count(*) FROM "
+              "events), (SELECT count(*) FROM functions), (SELECT count(*) "
+              "FROM threads), (SELECT count(*) FROM marks), (SELECT sum(dur) "
+              "FROM calls), (SELECT value FROM trace_info WHERE key = "
+              "\"command_line\")'"),
+          &exported),
+      0);
+  ASSERT_EQ(Query("--csv",
+                  "SELECT (SELECT count(*) FROM calls), (SELECT count(*) FROM "
+                  "events), (SELECT count(*) FROM functions), (SELECT count(*) "
+                  "FROM threads), (SELECT count(*) FROM marks), (SELECT "
+                  "sum(dur) FROM calls), 'tree.py'",
+                  &queried),
+            0);
+  std::vector<std::string> q = absl::StrSplit(queried, "\r\n");
+  ASSERT_GE(q.size(), 2u);
+  EXPECT_EQ(exported, absl::StrReplaceAll(q[1], {{",", "|"}}) + "\n");
+  EXPECT_THAT(exported,
+              StartsWith(absl::StrCat(tree_->slices().size(), "|",
+                                      tree_->total_events(), "|40|2|5|")));
+  // Indexes exist and are used.
+  ASSERT_EQ(
+      testing::Run(absl::StrCat(SQLITE3_SHELL, " -batch ", db,
+                                " 'EXPLAIN QUERY PLAN SELECT * FROM calls "
+                                "WHERE function_id = 3'"),
+                   &out),
+      0);
+  EXPECT_THAT(out, HasSubstr("calls_function"));
+
+  // No overwrite without --force; --force replaces.
+  EXPECT_EQ(Cli(absl::StrCat("export --format sqlite ", path_, " -o ", db),
+                &out, &err),
+            2);
+  EXPECT_THAT(err, HasSubstr("--force"));
+  EXPECT_EQ(Cli(absl::StrCat("export --format=sqlite ", path_, " -o ", db,
+                             " --force"),
+                &out, &err),
+            0)
+      << err;
+  // No temporary file left behind.
+  int files = 0;
+  for (auto& e : std::filesystem::directory_iterator(dir_.path()))
+    files += !e.is_directory();
+  EXPECT_EQ(files, 1);
+}
+
+TEST(CliLive, ExportOfARunningTrace) {
+  ScratchDir dir;
+  testing::TreeOptions o;
+  o.threads = 2;
+  o.slices_per_thread = 0;
+  testing::TreeWriter tree(dir / "live.trace", o);
+  tree.WriteSlices(0, 300);
+  tree.WriteSlices(1, 200);
+  tree.Append(1, format::EventKind::kCall, 3, 1);  // still open
+  std::string out, err;
+  ASSERT_EQ(
+      testing::Run(absl::StrCat(TRACESTORE_CLI, " export --format sqlite ",
+                                dir / "live.trace", " -o ", dir / "live.db"),
+                   &out, &err),
+      0)
+      << err;
+  ASSERT_EQ(
+      testing::Run(
+          absl::StrCat(
+              SQLITE3_SHELL, " -batch ", dir / "live.db",
+              " 'SELECT count(*), count(dur) FROM calls; SELECT count(*) FROM "
+              "events; SELECT count(*) FROM threads WHERE end_ts IS NULL; "
+              "SELECT value FROM trace_info WHERE key = \"state\"'"),
+          &out),
+      0);
+  EXPECT_EQ(out,
+            absl::StrCat("501|500\n", tree.total_events(), "\n2\nrecording\n"));
+}
+
+TEST_F(CliTest, ExportErrors) {
+  std::string out, err;
+  EXPECT_EQ(Cli(absl::StrCat("export --format chrome ", path_, " -o ",
+                             dir_ / "x.json"),
+                &out, &err),
+            2);
+  EXPECT_THAT(err, HasSubstr("not available yet"));
+  EXPECT_EQ(
+      Cli(absl::StrCat("export --format bogus ", path_, " -o ", dir_ / "x"),
+          &out, &err),
+      2);
+  EXPECT_THAT(err, HasSubstr("unknown format"));
+  EXPECT_EQ(Cli(absl::StrCat("export --format sqlite ", path_), &out, &err), 2);
+  EXPECT_THAT(err, HasSubstr("usage"));
+  EXPECT_EQ(Cli(absl::StrCat("export --format sqlite ", dir_ / "nope", " -o ",
+                             dir_ / "x.db"),
+                &out, &err),
+            2);
+  EXPECT_THAT(err, HasSubstr("No such file"));
+  EXPECT_FALSE(std::filesystem::exists(dir_ / "x.db"));
+}
+
+}  // namespace
+}  // namespace tracestore

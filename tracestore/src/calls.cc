@@ -1,0 +1,161 @@
+// CallTree: incremental matching of call/return events into slices.
+
+#include "tracestore/calls.h"
+
+#include <algorithm>
+#include <type_traits>
+
+namespace tracestore {
+
+static_assert(std::is_trivially_copyable_v<CallSlice> &&
+              sizeof(CallSlice) == 56);
+
+using format::EventKind;
+
+CallTree::CallTree() = default;
+CallTree::~CallTree() = default;
+
+void CallTree::Update(const TraceReader& trace,
+                      std::span<const uint64_t> thread_ended) {
+  const size_t threads =
+      std::min<size_t>(trace.threads().size(), kMaxRowIdThreads);
+  if (threads_.size() < threads) threads_.resize(threads);
+  for (size_t i = 0; i < threads; ++i) {
+    ThreadCalls& t = threads_[i];
+    auto events = trace.events(static_cast<uint32_t>(i));
+    if (t.processed < events.size()) Process(t, events);
+    const uint64_t ended = i < thread_ended.size() ? thread_ended[i] : 0;
+    if (ended != 0 && !t.finished) {
+      CloseAbove(t, 0, ended);
+      t.finished = true;
+    }
+  }
+  if (functions_) IndexFunctions(trace);
+}
+
+void CallTree::Process(ThreadCalls& t,
+                       std::span<const format::EventRecord> events) {
+  // At most one slice per two events when calls are balanced: reserve for
+  // a big batch at once (a closed trace), keep doubling for small ones.
+  const size_t want = t.slices.size() + (events.size() - t.processed) / 2;
+  if (want > t.slices.capacity())
+    t.slices.reserve(std::max(want, t.slices.capacity() * 2));
+  for (uint64_t i = t.processed; i < events.size(); ++i) {
+    const format::EventRecord& e = events[i];
+    const EventKind kind = format::GetEventKind(e);
+    switch (kind) {
+      case EventKind::kCall:
+      case EventKind::kResume:
+      case EventKind::kCCall: {
+        CallSlice s{};
+        s.open_index = i;
+        s.start_ticks = format::EventTicks(e);
+        s.end_ticks = CallSlice::kOpen;
+        s.parent = t.stack.empty() ? 0 : t.stack.back() + 1;
+        s.function = e.function;
+        s.call_line = e.value;
+        s.depth =
+            static_cast<uint32_t>(std::min<size_t>(t.stack.size(), UINT32_MAX));
+        s.open_kind = static_cast<uint8_t>(kind);
+        t.stack.push_back(t.slices.size());
+        t.slices.push_back(s);
+        break;
+      }
+      case EventKind::kReturn:
+      case EventKind::kUnwind:
+      case EventKind::kYield:
+      case EventKind::kCReturn:
+        Close(t, e.function, format::EventTicks(e));
+        break;
+      default:
+        break;  // line, mark, or a damaged kind: not a slice
+    }
+  }
+  t.processed = events.size();
+}
+
+void CallTree::Close(ThreadCalls& t, uint32_t function, uint64_t ticks) {
+  if (t.stack.empty()) {
+    ++unmatched_;
+    return;
+  }
+  size_t pos = t.stack.size() - 1;
+  if (function != 0) {
+    const size_t floor =
+        t.stack.size() > kMaxCloseSearch ? t.stack.size() - kMaxCloseSearch : 0;
+    for (;;) {
+      if (t.slices[t.stack[pos]].function == function) break;
+      if (pos == floor) {
+        ++unmatched_;
+        return;
+      }
+      --pos;
+    }
+  }
+  CloseAbove(t, pos, ticks);
+}
+
+// Closes the open slices at stack positions >= keep, innermost first, at
+// `ticks`, and adds each one's duration to its parent's child time.
+void CallTree::CloseAbove(ThreadCalls& t, size_t keep, uint64_t ticks) {
+  while (t.stack.size() > keep) {
+    CallSlice& s = t.slices[t.stack.back()];
+    t.stack.pop_back();
+    s.end_ticks = std::max(ticks, s.start_ticks);
+    if (s.parent != 0) t.slices[s.parent - 1].child_ticks += s.dur_ticks();
+  }
+}
+
+void CallTree::EnableFunctionIndex(const TraceReader& trace) {
+  if (functions_) return;
+  functions_ = std::make_unique<PostingIndex>();
+  IndexFunctions(trace);
+}
+
+void CallTree::IndexFunctions(const TraceReader& trace) {
+  const uint32_t dense_limit = static_cast<uint32_t>(trace.functions().size());
+  for (uint32_t i = 0; i < threads_.size(); ++i) {
+    const std::vector<CallSlice>& slices = threads_[i].slices;
+    if (functions_->indexed(i) >= slices.size()) continue;
+    functions_->Extend(i, slices.size(), dense_limit,
+                       [&](uint64_t k) { return slices[k].function; });
+  }
+}
+
+uint64_t CallTree::size() const {
+  uint64_t n = 0;
+  for (const auto& t : threads_) n += t.slices.size();
+  return n;
+}
+
+namespace internal {
+
+uint64_t CallSource::LowerBoundId(uint32_t thread, uint64_t id) const {
+  auto slices = calls_.slices(thread);
+  auto it = std::partition_point(
+      slices.begin(), slices.end(),
+      [&](const CallSlice& s) { return MakeRowId(thread, s.open_index) < id; });
+  return static_cast<uint64_t>(it - slices.begin());
+}
+
+uint64_t CallSource::LowerBoundNs(uint32_t thread, uint64_t ns) const {
+  auto slices = calls_.slices(thread);
+  auto it = std::partition_point(
+      slices.begin(), slices.end(),
+      [&](const CallSlice& s) { return time_.ToNs(s.start_ticks) < ns; });
+  return static_cast<uint64_t>(it - slices.begin());
+}
+
+}  // namespace internal
+
+CallScan::CallScan(const CallTree& calls, const TimeScale& time,
+                   const CallFilter& filter)
+    : calls_(calls),
+      source_(calls, time),
+      scan_(&source_, filter, calls.function_index()),
+      depth_min_(filter.depth_min),
+      depth_max_(filter.depth_max) {
+  SkipByDepth();
+}
+
+}  // namespace tracestore

@@ -1,0 +1,119 @@
+// TraceView: keeps a reader and its derived query structures in step.
+
+#include "tracestore/trace_view.h"
+
+#include <sys/stat.h>
+
+#include <atomic>
+#include <cerrno>
+
+#include "absl/strings/str_cat.h"
+#include "tracestore/store_paths.h"
+
+namespace tracestore {
+
+namespace {
+
+bool StatHeader(const std::string& trace, dev_t* dev, ino_t* ino) {
+  struct stat st;
+  if (::stat((trace + "/" + kTraceHeaderFile).c_str(), &st) != 0) return false;
+  *dev = st.st_dev;
+  *ino = st.st_ino;
+  return true;
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<TraceView>> TraceView::Open(
+    const std::string& path, Env* env) {
+  dev_t dev = 0;
+  ino_t ino = 0;
+  StatHeader(path, &dev, &ino);  // a failure shows in Open below
+  auto reader = TraceReader::Open(path, env);
+  if (!reader.ok()) return reader.status();
+  std::unique_ptr<TraceView> view(new TraceView(*std::move(reader), dev, ino));
+  // Open refreshed the reader without a snapshot of the thread ends taken
+  // before: refresh once more with one.
+  TS_RETURN_IF_ERROR(view->Refresh());
+  return view;
+}
+
+void TraceView::SnapshotThreadEnds() {
+  auto threads = reader_->threads();
+  ended_.resize(threads.size());
+  for (size_t i = 0; i < threads.size(); ++i)
+    ended_[i] = reader_->ThreadEndTicks(threads[i]);
+}
+
+absl::Status TraceView::Refresh() {
+  SnapshotThreadEnds();
+  TS_RETURN_IF_ERROR(reader_->Refresh());
+  // The writer replaces the rate once, at close (an aligned 8-byte store).
+  const uint64_t& tps = reader_->header().ticks_per_second;
+  time_ = TimeScale(std::atomic_ref<uint64_t>(const_cast<uint64_t&>(tps))
+                        .load(std::memory_order_acquire));
+  if (calls_) calls_->Update(*reader_, ended_);
+  if (event_functions_) IndexEventFunctions(*reader_, *event_functions_);
+  return absl::OkStatus();
+}
+
+bool TraceView::Replaced() const {
+  dev_t dev;
+  ino_t ino;
+  return !StatHeader(path(), &dev, &ino) || dev != dev_ || ino != ino_;
+}
+
+absl::Status TraceView::CheckStores(unsigned needs) const {
+  std::vector<const char*> files;
+  if (needs & (kThreads | kEvents)) files.push_back(kThreadsFile);
+  if (needs & kFunctions) files.push_back(kFunctionsFile);
+  if (needs & kStrings) {
+    files.push_back(kStringsFile);
+    files.push_back(kStringBytesFile);
+  }
+  if (needs & kMarks) files.push_back(kMarksFile);
+  std::vector<std::string> missing;
+  const auto stores = reader_->stores();
+  for (const char* file : files) {
+    const std::string full = path() + "/" + file;
+    bool found = false;
+    for (const StoreReader* s : stores) found |= s->path() == full;
+    if (!found) missing.push_back(file);
+  }
+  if (needs & kEvents) {
+    for (uint32_t i = 0; i < reader_->threads().size(); ++i)
+      if (reader_->event_store(i) == nullptr)
+        missing.push_back(EventsFileName(i));
+  }
+  if (missing.empty()) return absl::OkStatus();
+  // The reader says why it left the store out; fall back to "missing".
+  for (const std::string& problem : reader_->problems())
+    if (problem.find("/" + missing.front()) != std::string::npos)
+      return absl::DataLossError(problem);
+  return absl::DataLossError(
+      absl::StrCat(path(), "/", missing.front(), ": missing or unreadable"));
+}
+
+const CallTree& TraceView::calls() {
+  if (!calls_) {
+    calls_ = std::make_unique<CallTree>();
+    calls_->Update(*reader_, ended_);
+  }
+  return *calls_;
+}
+
+const CallTree& TraceView::calls_by_function() {
+  calls();
+  calls_->EnableFunctionIndex(*reader_);
+  return *calls_;
+}
+
+const PostingIndex& TraceView::event_functions() {
+  if (!event_functions_) {
+    event_functions_ = std::make_unique<PostingIndex>();
+    IndexEventFunctions(*reader_, *event_functions_);
+  }
+  return *event_functions_;
+}
+
+}  // namespace tracestore
