@@ -54,3 +54,21 @@ ts_build() {
   fi
   cmake --build "$dir"
 }
+
+# The newest CPython 3.9-3.13 the build made the extension for (empty if none).
+ts_newest_python() {
+  local tag exe best="" best_minor=0
+  for exe in "$TS_ROOT"/build/python/tracestore/_tracestore.cpython-3*-*.so; do
+    [ -e "$exe" ] || continue
+    tag="${exe##*cpython-3}"; tag="${tag%%-*}"
+    if [ "$tag" -gt "$best_minor" ]; then best_minor="$tag"; fi
+  done
+  [ "$best_minor" -gt 0 ] || return 0
+  local root
+  root="$(pyenv root 2>/dev/null || echo "${PYENV_ROOT:-$HOME/.pyenv}")"
+  for exe in "$root"/versions/3."$best_minor".*/bin/python3; do
+    if [ -x "$exe" ]; then best="$exe"; fi
+  done
+  if [ -z "$best" ]; then best="$(command -v python3."$best_minor" || true)"; fi
+  printf '%s' "$best"
+}

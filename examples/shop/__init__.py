@@ -1,0 +1,1 @@
+"""A small shop simulation: the example that ./tools/demo records."""
