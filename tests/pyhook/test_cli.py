@@ -170,6 +170,21 @@ class Record(TempDirTest):
         r = run([PY, "-m", "tracestore", "verify", out])
         self.assertEqual(r.returncode, 0, r.stderr)
 
+    def test_query_names_the_tables_plainly(self):
+        script = self.write("q.py", "def f(i):\n    return i\n"
+                                    "for i in range(7):\n    f(i)\n")
+        out = self.trace()
+        self.assertEqual(record(["-o", out, "-i", "__main__"],
+                                [script]).returncode, 0)
+        r = run([PY, "-m", "tracestore", "query", out, "--json",
+                 "SELECT name, count(*) AS n, min(depth) AS d FROM calls "
+                 "WHERE name = 'f' GROUP BY name"])
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(json.loads(r.stdout), [{"name": "f", "n": 7, "d": 1}])
+        r = run([PY, "-m", "tracestore", "query", out, "SELECT nope FROM calls"])
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("no such column", r.stderr)
+
     def test_fork_does_not_touch_the_parent_trace(self):
         script = self.write("forks.py", r"""
 import os, threading
