@@ -13,6 +13,10 @@ TS_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 # Debian packages the build and tests need (see ../shared/DESIGN.md).
 TS_PACKAGES=(cmake ninja-build g++ pkg-config libsqlite3-dev sqlite3 libabsl-dev
              libxxhash-dev libgtest-dev libbenchmark-dev)
+# Windows cross-build of the ETW bridge and its tests (issue 6)
+TS_PACKAGES+=()
+# top and the HTML export's browser test (issue 7)
+TS_PACKAGES+=()
 
 ts_log() { printf '[tracestore] %s\n' "$*" >&2; }
 
