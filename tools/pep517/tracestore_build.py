@@ -4,7 +4,7 @@
 
 builds the extension for the interpreter running pip only (CMake is told
 -DTRACESTORE_PYTHONS=<that interpreter>), in build/pip-<tag>/, and packs
-build/pip-<tag>/python/tracestore into a wheel. It needs what ./tools/check
+the packages in build/pip-<tag>/python (tracestore, etwtrace) into a wheel. It needs what ./tools/check
 installs (cmake, ninja, g++, the -dev packages), nothing from PyPI.
 """
 
@@ -35,7 +35,7 @@ def _build():
         "-DTRACESTORE_BUILD_BENCH=OFF", "-DTRACESTORE_PYTHONS=" + sys.executable,
     ], stdout=sys.stderr)
     subprocess.check_call(["cmake", "--build", build], stdout=sys.stderr)
-    return os.path.join(build, "python", "tracestore")
+    return os.path.join(build, "python")
 
 
 def _record_line(arcname, data):
@@ -79,11 +79,12 @@ def build_wheel(wheel_directory, config_settings=None, metadata_directory=None):
             zi.compress_type = zipfile.ZIP_DEFLATED
             z.writestr(zi, data)
             records.append(_record_line(arcname, data))
+        # build/pip-<tag>/python holds the tracestore and etwtrace packages.
         for dirpath, dirnames, filenames in os.walk(package):
             dirnames[:] = [d for d in dirnames if d != "__pycache__"]
             for name in sorted(filenames):
                 path = os.path.join(dirpath, name)
-                arc = os.path.join(NAME, os.path.relpath(path, package))
+                arc = os.path.relpath(path, package)
                 with open(path, "rb") as f:
                     data = f.read()
                 add(arc, data, 0o755 if os.access(path, os.X_OK) else 0o644)
