@@ -227,6 +227,26 @@ print("parent done")
         self.assertEqual(len(kids), 1, os.listdir(out))
         t = Trace(os.path.join(out, kids[0]))
         self.assertIn("c", {f["name"] for f in t.functions.values()})
+        # multiprocessing, fork start method: no start-up code runs in the
+        # child, the recorder starts its trace right after the fork.
+        mp = self.write("mp.py",
+                        "import multiprocessing as m\n"
+                        "def work(q):\n    q.put(sum(range(10)))\n"
+                        "if __name__ == '__main__':\n"
+                        "    ctx = m.get_context('fork')\n"
+                        "    q = ctx.Queue()\n"
+                        "    p = ctx.Process(target=work, args=(q,))\n"
+                        "    p.start(); print(q.get()); p.join()\n")
+        out3 = self.trace("t3.trace")
+        r = record(["-o", out3, "--follow-children"], [mp], cwd=self.tmp)
+        self.assertEqual((r.returncode, r.stdout), (0, "45\n"), r.stderr)
+        kids = [n for n in os.listdir(out3) if n.startswith("child-")]
+        self.assertEqual(len(kids), 1, os.listdir(out3))
+        t = Trace(os.path.join(out3, kids[0]))
+        self.assertTrue(t.data["closed"])
+        self.assertIn("work", {f["name"] for f in t.functions.values()})
+        self.assertNotIn("work", {f["name"] for f in
+                                  Trace(out3).functions.values()})
         out2 = self.trace("t2.trace")
         r = record(["-o", out2], [script], cwd=self.tmp)
         self.assertEqual(r.returncode, 0, r.stderr)

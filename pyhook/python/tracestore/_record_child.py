@@ -13,15 +13,7 @@ def start(cfg, raw_config):
         # A child process of a traced program (--follow-children): its trace
         # goes inside the parent's trace directory.
         output = os.path.join(output, "child-%d.trace" % os.getpid())
-    try:
-        _session.enable(
-            output, cfg["include"], cfg["exclude"], cfg["with_threads"],
-            cfg["lines"], exclude_stdlib=cfg["exclude_stdlib"],
-            hook=cfg["hook"], c_calls=cfg["c_calls"], quiet=cfg["quiet"])
-    except Exception as e:
-        print("tracestore: cannot record: %s" % e, file=sys.stderr)
-        sys.stderr.flush()
-        os._exit(2)
+    _enable(cfg, output)
     if cfg.get("follow_children"):
         os.environ["TRACESTORE_RECORD_CONFIG"] = raw_config
         os.environ["TRACESTORE_CHILD_OF"] = str(os.getpid())
@@ -31,8 +23,44 @@ def start(cfg, raw_config):
         os.environ["PYTHONPATH"] = os.pathsep.join(
             [os.path.join(here, "_bootstrap"), os.path.dirname(here)]
             + ([path] if path else []))
+        # Forked children (multiprocessing's fork start method) run no
+        # start-up code: start their own trace right after the fork (the
+        # parent's session was already dropped in the child).
+        os.register_at_fork(after_in_child=lambda: _start_forked(cfg))
     if signal.getsignal(signal.SIGTERM) == signal.SIG_DFL:
         signal.signal(signal.SIGTERM, _on_sigterm)
+
+
+def _start_forked(cfg):
+    _enable(cfg, os.path.join(cfg["output"], "child-%d.trace" % os.getpid()))
+    # multiprocessing's children leave through os._exit after running its
+    # finalizers, not atexit: close the trace among them. (Its child start-up
+    # clears the finalizers registered before it, so register from one of
+    # its after-fork callbacks, which run after that.)
+    mp_util = sys.modules.get("multiprocessing.util")
+    if mp_util is not None:
+        mp_util.register_after_fork(_closer, lambda _: mp_util.Finalize(
+            None, _session.disable, exitpriority=-100))
+
+
+class _Closer:
+    """A target for multiprocessing.util.register_after_fork (it keeps only
+    a weak reference)."""
+
+
+_closer = _Closer()
+
+
+def _enable(cfg, output):
+    try:
+        _session.enable(
+            output, cfg["include"], cfg["exclude"], cfg["with_threads"],
+            cfg["lines"], exclude_stdlib=cfg["exclude_stdlib"],
+            hook=cfg["hook"], c_calls=cfg["c_calls"], quiet=cfg["quiet"])
+    except Exception as e:
+        print("tracestore: cannot record: %s" % e, file=sys.stderr)
+        sys.stderr.flush()
+        os._exit(2)
 
 
 def _on_sigterm(signum, frame):
