@@ -566,6 +566,7 @@ def main(argv=None):
     if args.rounds < 1:
         p.error("--rounds must be at least 1")
     args.build_python = os.path.abspath(args.build_python)
+    sys.dont_write_bytecode = True  # no __pycache__ in the source tree
     if args.workloads:
         sys.path.insert(0, HERE)
         import workloads
