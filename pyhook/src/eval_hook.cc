@@ -25,12 +25,11 @@ inline PyObject* EvalNext(PyThreadState* ts, compat::Frame* f, int throwflag) {
   return compat::EvalDefault(ts, f, throwflag);
 }
 
-inline int CallSiteLine(PyThreadState* ts, ThreadState* t, compat::Frame* f) {
-  compat::Frame* caller = compat::CallerOfNewFrame(ts, f);
-  if (caller == nullptr) return 0;
-  PyCodeObject* code = compat::FrameCode(caller);
+inline int LineOf(ThreadState* t, compat::Frame* frame) {
+  if (frame == nullptr) return 0;
+  PyCodeObject* code = compat::FrameCode(frame);
   if (code == nullptr) return 0;
-  return Recorder::Line(t, code, compat::FrameLastiBytes(caller));
+  return Recorder::Line(t, code, compat::FrameLastiBytes(frame));
 }
 
 PyObject* EvalHook(PyThreadState* ts, compat::Frame* f, int throwflag) {
@@ -48,12 +47,16 @@ PyObject* EvalHook(PyThreadState* ts, compat::Frame* f, int throwflag) {
     return EvalNext(ts, f, throwflag);
 
   EventWriter* events = t->events;  // stays valid even if tracing stops
+  EtwEmitter* etw = Recorder::etw();  // likewise
   const uint32_t id = CodeFunctionId(word);
   const bool generator = compat::IsGeneratorFrame(f, code);
   const bool resume =
       generator && !compat::IsFirstEntry(f, CodeBodyStart(word));
-  events->Append(resume ? EventKind::kResume : EventKind::kCall, id,
-                 static_cast<uint32_t>(CallSiteLine(ts, t, f)));
+  compat::Frame* caller = compat::CallerOfNewFrame(ts, f);
+  const auto line = static_cast<uint32_t>(LineOf(t, caller));
+  events->Append(resume ? EventKind::kResume : EventKind::kCall, id, line);
+  if (etw != nullptr) [[unlikely]]
+    etw->OnCall(t->etw_open, id, Recorder::FrameFunctionId(caller, t->session), line);
   PyObject* result = EvalNext(ts, f, throwflag);
   EventKind exit = EventKind::kReturn;
   if (result == nullptr) {
@@ -62,6 +65,10 @@ PyObject* EvalHook(PyThreadState* ts, compat::Frame* f, int throwflag) {
     exit = EventKind::kYield;
   }
   events->Append(exit, id, 0);
+  // ETW only while the session that saw the call runs (after it stopped,
+  // the events would follow its PythonThread STOPs).
+  if (etw != nullptr && etw == Recorder::etw()) [[unlikely]]
+    etw->OnExit(t->etw_open, id);
   return result;
 }
 

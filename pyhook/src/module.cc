@@ -77,16 +77,17 @@ PyObject* Start(PyObject*, PyObject* args, PyObject* kwargs) {
   static const char* kwlist[] = {"path",       "include",   "exclude",
                                  "exclude_dirs", "keep_dirs", "hook",
                                  "with_threads", "lines",    "c_calls",
-                                 "properties", "quiet",     nullptr};
+                                 "properties", "quiet",     "etw",
+                                 nullptr};
   const char* path = nullptr;
   const char* hook = "eval-frame";
   PyObject *include = nullptr, *exclude = nullptr, *exclude_dirs = nullptr,
-           *keep_dirs = nullptr, *properties = nullptr;
+           *keep_dirs = nullptr, *properties = nullptr, *etw = nullptr;
   int with_threads = 1, lines = 0, c_calls = 0, quiet = 0;
   if (!PyArg_ParseTupleAndKeywords(
-          args, kwargs, "s|OOOOspppOp", const_cast<char**>(kwlist), &path,
+          args, kwargs, "s|OOOOspppOpO", const_cast<char**>(kwlist), &path,
           &include, &exclude, &exclude_dirs, &keep_dirs, &hook, &with_threads,
-          &lines, &c_calls, &properties, &quiet))
+          &lines, &c_calls, &properties, &quiet, &etw))
     return nullptr;
   Recorder::Config config;
   config.path = path;
@@ -118,6 +119,27 @@ PyObject* Start(PyObject*, PyObject* args, PyObject* kwargs) {
   config.lines = lines != 0;
   config.c_calls = c_calls != 0;
   config.quiet = quiet != 0;
+  // etw: False/None (off), True (ETW or user_events), "capture" (in memory,
+  // for tests: see _etw_events()), "capture-disabled" (benchmarks).
+  if (etw != nullptr && etw != Py_None) {
+    if (PyUnicode_Check(etw)) {
+      if (PyUnicode_CompareWithASCIIString(etw, "capture") == 0) {
+        config.etw = Recorder::Config::Etw::kCapture;
+      } else if (PyUnicode_CompareWithASCIIString(etw, "capture-disabled") == 0) {
+        // The provider present, no session listening: what --etw costs
+        // while no one captures (benchmarks).
+        config.etw = Recorder::Config::Etw::kCaptureDisabled;
+      } else {
+        PyErr_SetString(PyExc_ValueError,
+                        "etw must be a bool, 'capture' or 'capture-disabled'");
+        return nullptr;
+      }
+    } else {
+      const int on = PyObject_IsTrue(etw);
+      if (on < 0) return nullptr;
+      if (on) config.etw = Recorder::Config::Etw::kPlatform;
+    }
+  }
   if (properties != nullptr && properties != Py_None) {
     if (!PyDict_Check(properties)) {
       PyErr_SetString(PyExc_TypeError, "properties must be a dict");
@@ -164,21 +186,70 @@ PyObject* Mark(PyObject*, PyObject* args, PyObject* kwargs) {
                                    const_cast<char**>(kwlist), &name, &len,
                                    &kind))
     return nullptr;
-  format::MarkKind k;
+  format::MarkKind k = format::MarkKind::kPoint;
+  bool stack_sample = false;
   const std::string ks = kind;
   if (ks == "point") {
     k = format::MarkKind::kPoint;
+  } else if (ks == "stack") {
+    stack_sample = true;  // a point mark, and a PythonStackSample event
   } else if (ks == "start") {
     k = format::MarkKind::kStart;
   } else if (ks == "stop") {
     k = format::MarkKind::kStop;
   } else {
-    PyErr_SetString(PyExc_ValueError, "kind must be 'point', 'start' or 'stop'");
+    PyErr_SetString(PyExc_ValueError,
+                    "kind must be 'point', 'start', 'stop' or 'stack'");
     return nullptr;
   }
   if (Recorder* r = Recorder::current())
-    r->Mark(std::string_view(name, static_cast<size_t>(len)), k);
+    r->Mark(std::string_view(name, static_cast<size_t>(len)), k, stack_sample);
   Py_RETURN_NONE;
+}
+
+// The events the last session with etw="capture" emitted, decoded:
+// [{"name", "opcode", "level", "keyword", "thread_id", "fields": {...}}].
+PyObject* EtwEvents(PyObject*, PyObject*) {
+  EtwEmitter* etw = Recorder::last_etw();
+  PyObject* out = PyList_New(0);
+  if (out == nullptr || etw == nullptr || etw->capture() == nullptr) return out;
+  for (const etwbridge::CapturedEvent& e : etw->capture()->events()) {
+    auto decoded = e.Decode();
+    if (!decoded.ok()) {
+      Py_DECREF(out);
+      PyErr_SetString(PyExc_RuntimeError,
+                      std::string(decoded.status().message()).c_str());
+      return nullptr;
+    }
+    PyObject* fields = PyDict_New();
+    for (const etwbridge::DecodedField& f : decoded->fields) {
+      PyObject* v = nullptr;
+      if (std::holds_alternative<std::string>(f.value)) {
+        const std::string& str = std::get<std::string>(f.value);
+        v = PyUnicode_DecodeUTF8(str.data(), static_cast<Py_ssize_t>(str.size()),
+                                 "replace");
+      } else if (std::holds_alternative<int64_t>(f.value)) {
+        v = PyLong_FromLongLong(std::get<int64_t>(f.value));
+      } else {
+        v = PyLong_FromUnsignedLongLong(f.AsUInt64());
+      }
+      if (fields != nullptr && v != nullptr)
+        PyDict_SetItemString(fields, f.name.c_str(), v);
+      Py_XDECREF(v);
+    }
+    PyObject* item = Py_BuildValue(
+        "{s:s,s:i,s:i,s:K,s:K,s:N}", "name", decoded->name.c_str(), "opcode",
+        e.descriptor.opcode, "level", e.descriptor.level, "keyword",
+        static_cast<unsigned long long>(e.descriptor.keyword), "thread_id",
+        static_cast<unsigned long long>(e.thread_id), "fields", fields);
+    if (item == nullptr || PyList_Append(out, item) != 0) {
+      Py_XDECREF(item);
+      Py_DECREF(out);
+      return nullptr;
+    }
+    Py_DECREF(item);
+  }
+  return out;
 }
 
 PyObject* Hooks(PyObject*, PyObject*) {
@@ -209,7 +280,7 @@ PyMethodDef kMethods[] = {
      METH_VARARGS | METH_KEYWORDS,
      "start(path, include=(), exclude=(), exclude_dirs=(), keep_dirs=(), "
      "hook='eval-frame', with_threads=True, lines=False, c_calls=False, "
-     "properties=None, quiet=False)\n--\n\nStart recording into a new trace."},
+     "properties=None, quiet=False, etw=False)\n--\n\nStart recording into a new trace."},
     {"stop", Stop, METH_NOARGS, "Stop recording and close the trace."},
     {"is_active", IsActive, METH_NOARGS, "True while recording."},
     {"trace_path", TracePath, METH_NOARGS, "The active trace's path, or None."},
@@ -217,6 +288,8 @@ PyMethodDef kMethods[] = {
      METH_VARARGS | METH_KEYWORDS,
      "mark(name, kind='point')\n--\n\nRecord a mark on this thread."},
     {"hooks", Hooks, METH_NOARGS, "The hook backends this interpreter offers."},
+    {"_etw_events", EtwEvents, METH_NOARGS,
+     "The decoded events of the last session started with etw='capture'."},
     {"load", Load, METH_O,
      "load(path)\n--\n\nA whole trace as dicts and lists (for small traces)."},
     {"_abandon_in_child", AbandonInChild, METH_NOARGS,

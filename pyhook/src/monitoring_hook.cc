@@ -45,13 +45,16 @@ PyObject* OnStart(EventKind kind, PyObject* const* args, Py_ssize_t nargs) {
   if (!(word & kCodeTraced)) return Disable();
   int line = 0;
   compat::Frame* f = compat::CurrentFrame(PyThreadState_Get());
-  if (f != nullptr) {
-    if (compat::Frame* caller = compat::CallerOfRunningFrame(f)) {
-      if (PyCodeObject* code = compat::FrameCode(caller))
-        line = Recorder::Line(t, code, compat::FrameLastiBytes(caller));
-    }
+  compat::Frame* caller = f != nullptr ? compat::CallerOfRunningFrame(f) : nullptr;
+  if (caller != nullptr) {
+    if (PyCodeObject* code = compat::FrameCode(caller))
+      line = Recorder::Line(t, code, compat::FrameLastiBytes(caller));
   }
-  t->events->Append(kind, CodeFunctionId(word), static_cast<uint32_t>(line));
+  const uint32_t id = CodeFunctionId(word);
+  t->events->Append(kind, id, static_cast<uint32_t>(line));
+  if (EtwEmitter* etw = Recorder::etw())
+    etw->OnCall(t->etw_open, id, Recorder::FrameFunctionId(caller, t->session),
+                static_cast<uint32_t>(line));
   Py_RETURN_NONE;
 }
 
@@ -65,6 +68,7 @@ PyObject* OnExit(EventKind kind, PyObject* const* args, Py_ssize_t nargs,
     Py_RETURN_NONE;
   }
   t->events->Append(kind, CodeFunctionId(word), 0);
+  if (EtwEmitter* etw = Recorder::etw()) etw->OnExit(t->etw_open, CodeFunctionId(word));
   Py_RETURN_NONE;
 }
 
@@ -82,6 +86,7 @@ PyObject* PyThrow(PyObject*, PyObject* const* a, Py_ssize_t n) {
   if (n < 2 || !Lookup(a[0], &t, &word) || !(word & kCodeTraced))
     Py_RETURN_NONE;
   t->events->Append(EventKind::kResume, CodeFunctionId(word), 0);
+  if (EtwEmitter* etw = Recorder::etw()) etw->OnCall(t->etw_open, CodeFunctionId(word), 0, 0);
   Py_RETURN_NONE;
 }
 PyObject* PyReturn(PyObject*, PyObject* const* a, Py_ssize_t n) {
@@ -117,6 +122,15 @@ PyObject* CEvent(EventKind kind, PyObject* const* a, Py_ssize_t n) {
       PyErr_Clear();
   }
   t->events->Append(kind, id, static_cast<uint32_t>(line));
+  if (EtwEmitter* etw = Recorder::etw()) {
+    if (kind == EventKind::kCCall) {
+      compat::Frame* f = compat::CurrentFrame(PyThreadState_Get());
+      etw->OnCall(t->etw_open, id, Recorder::FrameFunctionId(f, t->session),
+                  static_cast<uint32_t>(line));
+    } else {
+      etw->OnExit(t->etw_open, id);
+    }
+  }
   Py_RETURN_NONE;
 }
 PyObject* Call(PyObject*, PyObject* const* a, Py_ssize_t n) {

@@ -36,12 +36,16 @@ int OnPythonEvent(ThreadState* t, PyFrameObject* frame_object, int what,
     const bool resume =
         generator && !compat::IsFirstEntry(f, CodeBodyStart(word));
     int line = 0;
-    if (compat::Frame* caller = compat::CallerOfRunningFrame(f)) {
+    compat::Frame* caller = compat::CallerOfRunningFrame(f);
+    if (caller != nullptr) {
       if (PyCodeObject* cc = compat::FrameCode(caller))
         line = Recorder::Line(t, cc, compat::FrameLastiBytes(caller));
     }
     t->events->Append(resume ? EventKind::kResume : EventKind::kCall, id,
                       static_cast<uint32_t>(line));
+    if (EtwEmitter* etw = Recorder::etw())
+      etw->OnCall(t->etw_open, id, Recorder::FrameFunctionId(caller, t->session),
+                  static_cast<uint32_t>(line));
   } else {
     EventKind kind = EventKind::kReturn;
     if (arg == nullptr) {
@@ -50,6 +54,7 @@ int OnPythonEvent(ThreadState* t, PyFrameObject* frame_object, int what,
       kind = EventKind::kYield;
     }
     t->events->Append(kind, id, 0);
+    if (EtwEmitter* etw = Recorder::etw()) etw->OnExit(t->etw_open, id);
   }
   return 0;
 }
@@ -76,8 +81,12 @@ int ProfileFunc(PyObject*, PyFrameObject* frame, int what, PyObject* arg) {
         if (PyCodeObject* code = compat::FrameCode(f))
           line = Recorder::Line(t, code, compat::FrameLastiBytes(f));
         t->events->Append(EventKind::kCCall, id, static_cast<uint32_t>(line));
+        if (EtwEmitter* etw = Recorder::etw())
+          etw->OnCall(t->etw_open, id, Recorder::FrameFunctionId(f, t->session),
+                      static_cast<uint32_t>(line));
       } else {
         t->events->Append(EventKind::kCReturn, id, 0);
+        if (EtwEmitter* etw = Recorder::etw()) etw->OnExit(t->etw_open, id);
       }
       return 0;
     }

@@ -6,6 +6,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <cstdio>
 #include <mutex>
 
 #include "absl/strings/str_cat.h"
@@ -15,6 +16,8 @@ namespace tracestore::pyhook {
 std::atomic<Recorder*> Recorder::current_{nullptr};
 std::atomic<uint32_t> Recorder::session_{0};
 Py_ssize_t Recorder::code_extra_index_ = -1;
+std::atomic<EtwEmitter*> Recorder::etw_{nullptr};
+EtwEmitter* Recorder::last_etw_ = nullptr;
 
 thread_local ThreadState* tls_state __attribute__((tls_model("initial-exec"))) =
     nullptr;
@@ -46,8 +49,10 @@ void OnForkChild() {
 void OnThreadExit(void* p) {
   auto* t = static_cast<ThreadState*>(p);
   Recorder* r = Recorder::current();
-  if (r != nullptr && t->session == Recorder::session() && t->events != nullptr)
+  if (r != nullptr && t->session == Recorder::session() && t->events != nullptr) {
     r->writer().EndThread(t->events);
+    if (EtwEmitter* etw = Recorder::etw()) etw->OnThreadStop(t->os_tid);
+  }
   if (tls_state == t) tls_state = nullptr;
   delete t;
 }
@@ -152,6 +157,7 @@ ThreadState* Recorder::SetUpThread(ThreadState* t) {
   t->busy = true;
   t->session = session();
   t->events = nullptr;
+  t->etw_open.clear();
   for (auto& slot : t->lines) slot = {};
   if (!config_.with_threads && PyThread_get_thread_ident() != starter_ident_) {
     t->busy = false;
@@ -164,6 +170,8 @@ ThreadState* Recorder::SetUpThread(ThreadState* t) {
       tid, name.empty() ? absl::StrCat("thread-", tid) : name);
   if (t->events != nullptr) {
     t->thread_index = t->events->thread_index();
+    t->os_tid = static_cast<int32_t>(tid);
+    if (EtwEmitter* etw = Recorder::etw()) etw->OnThreadStart(t->os_tid);
     if (t->name_tries != 0) unnamed_.emplace_back(tid, t->thread_index);
   }
   t->busy = false;
@@ -201,6 +209,9 @@ uint64_t Recorder::CodeWord(PyCodeObject* code, PyObject* globals) {
     id = writer_->AddFunction(info);
     traced = id != 0;
     if (traced && config_.lines) EnableLinesFor(code);
+    if (traced && etw_sink_)
+      etw_sink_->OnFunction(id, {std::string(file), std::string(info.qualname),
+                                 static_cast<int32_t>(info.first_line), true});
   }
   uint64_t body = 0;
   if (traced && compat::IsGeneratorCode(code))
@@ -239,6 +250,8 @@ uint32_t Recorder::CFunctionId(PyObject* callable) {
     info.flags = format::kFunctionTraced;  // not Python code
     info.code_addr = reinterpret_cast<uintptr_t>(key);
     id = writer_->AddFunction(info);
+    // For a builtin, PythonFunction's SourceFile is its module, line 0.
+    if (id != 0 && etw_sink_) etw_sink_->OnFunction(id, {module, qualname, 0, false});
   }
   c_functions_.emplace(key, id);
   return id;
@@ -252,10 +265,19 @@ int Recorder::LineSlow(ThreadState::LineSlot& slot, PyCodeObject* code,
   return line;
 }
 
-void Recorder::Mark(std::string_view name, format::MarkKind kind) {
+void Recorder::Mark(std::string_view name, format::MarkKind kind,
+                    bool stack_sample) {
   ThreadState* t = ThisThread();
   if (t == nullptr) return;
   writer_->AddMark(t->thread_index, name, kind);
+  if (etw_sink_ == nullptr) return;
+  if (stack_sample) {
+    etw_sink_->OnStackSample(name);
+  } else {
+    etw_sink_->OnMark(name, kind == format::MarkKind::kStart ? etwbridge::kOpcodeStart
+                            : kind == format::MarkKind::kStop ? etwbridge::kOpcodeStop
+                                                              : etwbridge::kOpcodeInfo);
+  }
 }
 
 void Recorder::NameThreads() {
@@ -325,11 +347,26 @@ absl::Status Recorder::Start(const Config& config) {
   if (!writer.ok()) return writer.status();
   r->writer_ = *std::move(writer);
   r->starter_ident_ = PyThread_get_thread_ident();
+  if (config.etw != Config::Etw::kOff) {
+    std::string why;
+    using Mode = EtwEmitter::Mode;
+    r->etw_sink_ = EtwEmitter::Open(
+        config.etw == Config::Etw::kCapture           ? Mode::kCapture
+        : config.etw == Config::Etw::kCaptureDisabled ? Mode::kCaptureDisabled
+                                                      : Mode::kPlatform,
+        &why);
+    if (r->etw_sink_ == nullptr)
+      std::fprintf(stderr,
+                   "tracestore: --etw: %s; recording into the trace only\n",
+                   why.c_str());
+  }
 
   uint32_t next = session() + 1;
   if (static_cast<uint16_t>(next) == 0) ++next;  // 0 marks "unseen" words
   session_.store(next, std::memory_order_relaxed);
   Recorder* raw = r.release();
+  etw_.store(raw->etw_sink_.get(), std::memory_order_relaxed);
+  if (raw->etw_sink_) last_etw_ = raw->etw_sink_.get();
   current_.store(raw, std::memory_order_release);
 
   absl::Status installed;
@@ -358,6 +395,7 @@ absl::Status Recorder::Start(const Config& config) {
 }
 
 void Recorder::ForgetForFork() {
+  etw_.store(nullptr, std::memory_order_relaxed);
   current_.store(nullptr, std::memory_order_release);
   session_.store(session() + 1, std::memory_order_relaxed);
 }
@@ -384,6 +422,13 @@ absl::Status Recorder::Stop() {
   RemoveProfile();
   RemoveMonitoring();
   r->NameThreads();
+  if (r->etw_sink_) {
+    ThreadState* self = tls_state;
+    r->etw_sink_->StopAll(self != nullptr && self->session == session()
+                              ? &self->etw_open
+                              : nullptr);
+  }
+  etw_.store(nullptr, std::memory_order_relaxed);
   current_.store(nullptr, std::memory_order_release);
   session_.store(session() + 1, std::memory_order_relaxed);
   absl::Status s = r->writer_->Close();

@@ -20,6 +20,7 @@
 #define TRACESTORE_PYHOOK_RECORDER_H_
 
 #include <atomic>
+#include <vector>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -29,6 +30,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
 #include "compat.h"
+#include "etw.h"
 #include "tracestore/module_filter.h"
 #include "tracestore/trace_writer.h"
 
@@ -59,6 +61,8 @@ struct ThreadState {
   uint32_t session = 0;           // session this state was set up for
   EventWriter* events = nullptr;  // nullptr: this thread is not recorded
   uint32_t thread_index = 0;
+  int32_t os_tid = 0;
+  std::vector<uint32_t> etw_open;  // calls pushed to ETW, not yet popped
   uint16_t name_tries = 0;        // > 0: name unknown yet; tries left
   bool busy = false;              // inside a slow path (recursion guard)
   struct LineSlot {
@@ -87,6 +91,7 @@ class Recorder {
     bool lines = false;
     bool c_calls = false;
     bool quiet = false;
+    enum class Etw { kOff, kPlatform, kCapture, kCaptureDisabled } etw = Etw::kOff;
   };
 
   // Starts a session (fails if one is active). GIL held.
@@ -105,6 +110,22 @@ class Recorder {
   // thread's or a code object's session with it.
   static uint32_t session() { return session_.load(std::memory_order_relaxed); }
   static Py_ssize_t code_extra_index() { return code_extra_index_; }
+  // The ETW sink of the active session, or nullptr (one load on the hot
+  // path when --etw is off).
+  static EtwEmitter* etw() { return etw_.load(std::memory_order_relaxed); }
+  // The ETW sink of the last session that had one (tests read its capture).
+  static EtwEmitter* last_etw() { return last_etw_; }
+  // The function id a frame runs, if it is traced in this session (0 if
+  // not): the Caller of a PythonFunctionPush.
+  static uint32_t FrameFunctionId(compat::Frame* f, uint32_t session) {
+    if (f == nullptr) return 0;
+    PyCodeObject* code = compat::FrameCode(f);
+    if (code == nullptr) return 0;
+    const uint64_t w = compat::GetCodeExtra(code, code_extra_index_);
+    return CodeSession(w) == static_cast<uint16_t>(session) && (w & kCodeTraced)
+               ? CodeFunctionId(w)
+               : 0;
+  }
 
   // This thread's state for the active session: set up on first use. Returns
   // nullptr when no session is active or the thread is not recorded.
@@ -141,8 +162,10 @@ class Recorder {
   static int LineSlow(ThreadState::LineSlot& slot, PyCodeObject* code,
                       int lasti);
 
-  // Records a mark on the current thread. GIL held.
-  void Mark(std::string_view name, format::MarkKind kind);
+  // Records a mark on the current thread (stack_sample: also a
+  // PythonStackSample event). GIL held.
+  void Mark(std::string_view name, format::MarkKind kind,
+            bool stack_sample = false);
   TraceWriter& writer() { return *writer_; }
   const Config& config() const { return config_; }
   Backend backend() const { return config_.backend; }
@@ -154,10 +177,13 @@ class Recorder {
 
   static std::atomic<Recorder*> current_;
   static std::atomic<uint32_t> session_;
+  static std::atomic<EtwEmitter*> etw_;
+  static EtwEmitter* last_etw_;
   static Py_ssize_t code_extra_index_;
 
   Config config_;
   std::unique_ptr<TraceWriter> writer_;
+  std::unique_ptr<EtwEmitter> etw_sink_;
   ModuleFilter modules_;
   PrefixSet excluded_dirs_, kept_dirs_;
   unsigned long starter_ident_ = 0;  // with_threads=False: the only thread

@@ -25,7 +25,7 @@ import os
 import threading
 
 import tracestore
-from tracestore import _session, _tracestore
+from tracestore import _session
 
 _FALSE = ("", "0", "no", "false", "off")
 
@@ -92,7 +92,7 @@ def mark_range(name):
 def _mark_stack(name):
     """Raises a PythonStackSample event (forces a stack sample in captures
     configured for it)."""
-    _tracestore.mark(str(name), "stack")
+    _session.mark_stack(name)
 
 
 _stack_mark = _mark_stack

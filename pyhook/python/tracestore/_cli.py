@@ -63,7 +63,8 @@ def _record_parser():
     p.add_argument("--follow-children", action="store_true",
                    help="trace child Python processes into the same trace")
     p.add_argument("--etw", action="store_true",
-                   help="also emit ETW events (Windows)")
+                   help="also emit python-etwtrace's ETW events (Windows; "
+                        "user_events on Linux)")
     p.add_argument("--mode", choices=("instrumented", "stack"),
                    default="instrumented")
     p.add_argument("-q", "--quiet", action="store_true",
@@ -105,9 +106,6 @@ def _record(argv):
     if args.mode == "stack":
         print("tracestore: --mode stack is not available yet", file=sys.stderr)
         return 2
-    if args.etw:
-        print("tracestore: --etw: the ETW bridge is not available yet; "
-              "recording into the trace only", file=sys.stderr)
     from tracestore import _session
 
     if args.output:
@@ -141,6 +139,7 @@ def _record(argv):
         "hook": args.hook,
         "with_threads": not args.no_threads,
         "follow_children": args.follow_children,
+        "etw": args.etw,
         "quiet": args.quiet,
     }
     from tracestore import _launch

@@ -56,7 +56,8 @@ def _enable(cfg, output):
         _session.enable(
             output, cfg["include"], cfg["exclude"], cfg["with_threads"],
             cfg["lines"], exclude_stdlib=cfg["exclude_stdlib"],
-            hook=cfg["hook"], c_calls=cfg["c_calls"], quiet=cfg["quiet"])
+            hook=cfg["hook"], c_calls=cfg["c_calls"], quiet=cfg["quiet"],
+            etw=cfg.get("etw", False))
     except Exception as e:
         print("tracestore: cannot record: %s" % e, file=sys.stderr)
         sys.stderr.flush()

@@ -49,11 +49,14 @@ def new_trace_name(stem=None, directory="."):
 
 def enable(output=None, include=(), exclude=(), with_threads=True,
            lines=False, *, exclude_stdlib=False, hook=None, c_calls=False,
-           properties=None, quiet=False):
+           properties=None, quiet=False, etw=False):
     """Starts recording into a new trace; returns its path.
 
     include/exclude are module-name prefixes ("myapp" matches myapp and
     myapp.core, never myappx); exclude wins; no include means everything.
+    etw=True also emits python-etwtrace's events (ETW on Windows,
+    user_events on Linux; where neither exists it says so once and records
+    the trace alone); etw="capture" keeps them in memory for tests.
     """
     global _atexit_registered
     if isinstance(include, str):
@@ -78,7 +81,7 @@ def enable(output=None, include=(), exclude=(), with_threads=True,
         os.fspath(output), include=include, exclude=exclude,
         exclude_dirs=excluded_dirs, keep_dirs=kept_dirs, hook=hook,
         with_threads=with_threads, lines=lines, c_calls=c_calls,
-        properties=props, quiet=quiet)
+        properties=props, quiet=quiet, etw=etw)
     import threading
     if hook == "setprofile":
         threading.setprofile(_tracestore._thread_profile_bootstrap)
@@ -142,6 +145,11 @@ def tracing(output=None, include=(), exclude=(), with_threads=True,
 def mark(name):
     """Records a point mark on the current thread."""
     _tracestore.mark(str(name))
+
+
+def mark_stack(name):
+    """A point mark that also raises a PythonStackSample ETW event."""
+    _tracestore.mark(str(name), "stack")
 
 
 @contextlib.contextmanager
