@@ -17,6 +17,7 @@ int RunInfo(const std::vector<std::string>& args);
 int RunVerify(const std::vector<std::string>& args);
 int RunQuery(const std::vector<std::string>& args);
 int RunExport(const std::vector<std::string>& args);
+int RunTop(const std::vector<std::string>& args);
 
 }  // namespace tracestore::cli
 

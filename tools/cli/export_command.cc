@@ -1,18 +1,29 @@
-// `tracestore export --format sqlite TRACE -o OUT.db [--force]`: copies a
-// trace into a regular SQLite database, for sharing or for tools that know
-// nothing of tracestore.
+// `tracestore export TRACE --format FMT -o OUT [--force]`: writes a trace in
+// a format other tools open.
 //
+//   tracestore export run.trace --format chrome -o run.json  # Perfetto UI
+//   tracestore export run.trace --format speedscope -o run.ss.json
+//   tracestore export run.trace --format collapsed -o - | flamegraph.pl >x.svg
+//   tracestore export run.trace --format html -o run.html  # flame graph
 //   tracestore export --format sqlite run.trace -o run.db
 //   sqlite3 run.db "SELECT name, sum(self_dur) FROM calls GROUP BY 1"
 //
-// The database has the tables `query` shows (calls, events, functions,
-// threads, marks; same columns, id the INTEGER PRIMARY KEY), indexes for the
-// usual lookups, and trace_info(key, value): the trace's properties and
-// header. It is written to OUT.db.tmp-PID and renamed into place, so OUT.db
-// is either complete or absent. An existing OUT.db is kept unless --force.
-// A live trace is exported as one snapshot of what had been committed.
+// chrome, speedscope, collapsed and html are streamed by the library's
+// writers (tracestore/export/*.h) in memory bounded by the call depth or the
+// distinct stacks; a progress bar shows on stderr when the export takes
+// more than a couple of seconds and stderr is a terminal (--progress: always,
+// --no-progress: never). `-o -` writes to stdout; a device or named pipe
+// (/dev/null, a FIFO) is written in place.
 //
-// Other formats (chrome, speedscope, collapsed, html) are not available yet.
+// sqlite: a regular SQLite database with the tables `query` shows (calls,
+// events, functions, threads, marks; same columns, id the INTEGER PRIMARY
+// KEY), indexes for the usual lookups, and trace_info(key, value): the
+// trace's properties and header.
+//
+// Every regular file is written to OUT.tmp-PID and renamed into place, so
+// OUT is either complete or absent. An existing OUT is kept unless --force. A live
+// trace is exported as one snapshot of what had been committed (calls still
+// open end at their thread's last event).
 // Exit 0; 2 on a usage error, a trace that cannot be opened, or a failure.
 
 #include <fcntl.h>
@@ -28,7 +39,11 @@
 
 #include "absl/strings/str_cat.h"
 #include "commands.h"
+#include "progress.h"
 #include "sqlite_ext/tracestore_sqlite.h"
+#include "tracestore/call_stream.h"
+#include "tracestore/export/export.h"
+#include "tracestore/export/output.h"
 #include "tracestore/trace_reader.h"
 
 namespace tracestore::cli {
@@ -36,10 +51,16 @@ namespace tracestore::cli {
 namespace {
 
 constexpr char kUsage[] =
-    "usage: tracestore export --format sqlite TRACE -o OUT.db [--force]\n";
-
-constexpr const char* kLaterFormats[] = {"chrome", "speedscope", "collapsed",
-                                         "html"};
+    "usage: tracestore export TRACE --format FORMAT -o OUT [--force]\n"
+    "formats:\n"
+    "  chrome       Trace Event JSON (Perfetto UI, chrome://tracing)\n"
+    "  speedscope   speedscope's JSON (one evented profile per thread)\n"
+    "  collapsed    folded stacks for flamegraph.pl / inferno (ns of self\n"
+    "               time); --threads: a root frame per thread\n"
+    "  html         one self-contained page: flame graph and function table\n"
+    "  sqlite       a regular SQLite database of the query tables\n"
+    "options: -o - (stdout; not sqlite), --title TEXT, --progress,\n"
+    "         --no-progress\n";
 
 // Tables in copy order; the column lists are those of the SQL tables.
 struct ExportTable {
@@ -92,6 +113,18 @@ int Fail(const std::string& message) {
 bool Exists(const std::string& path) {
   struct stat st;
   return ::lstat(path.c_str(), &st) == 0;
+}
+
+// What -o names. A device, FIFO or socket (/dev/null, a named pipe) is
+// written in place: renaming a file over it would replace it.
+enum class Target { kNew, kFile, kStream, kDirectory };
+Target Classify(const std::string& path) {
+  struct stat st;
+  if (::stat(path.c_str(), &st) != 0)
+    return Exists(path) ? Target::kFile : Target::kNew;  // a dangling link
+  if (S_ISDIR(st.st_mode)) return Target::kDirectory;
+  if (S_ISREG(st.st_mode)) return Target::kFile;
+  return Target::kStream;
 }
 
 class Exporter {
@@ -175,11 +208,119 @@ class Exporter {
   std::vector<std::string> counts_;
 };
 
+// Renames the finished temporary file into place; "" or what failed.
+// Without --force, never replaces a file that appeared meanwhile.
+std::string Publish(const std::string& temp, const std::string& output,
+                    bool force) {
+  int r = ::renameat2(AT_FDCWD, temp.c_str(), AT_FDCWD, output.c_str(),
+                      force ? 0 : RENAME_NOREPLACE);
+  if (r != 0 && errno == EINVAL && (force || !Exists(output)))
+    r = ::rename(temp.c_str(), output.c_str());  // no renameat2 flags here
+  if (r == 0) return {};
+  return errno == EEXIST ? output + " exists: not replacing it (use --force)"
+                         : absl::StrCat("cannot rename ", temp, " to ", output,
+                                        ": ", std::strerror(errno));
+}
+
+std::string Count(uint64_t n, const char* what) {
+  return absl::StrCat(n, " ", what);
+}
+
+struct StreamArgs {
+  ExportFormat format;
+  std::string trace, output, title;
+  bool force = false, collapsed_threads = false;
+  ProgressBar::Mode progress = ProgressBar::Mode::kAuto;
+};
+
+// chrome, speedscope, collapsed, html.
+int ExportStreamed(const StreamArgs& a) {
+  const bool to_stdout = a.output == "-";
+  const Target target = to_stdout ? Target::kStream : Classify(a.output);
+  if (target == Target::kDirectory)
+    return Fail(a.output + " is a directory");
+  if (target == Target::kFile && !a.force)
+    return Fail(a.output + " exists: not replacing it (use --force)");
+  // Through a temporary file renamed into place, unless stdout or a device.
+  const bool direct = target == Target::kStream;
+  auto reader = TraceReader::Open(a.trace);
+  if (!reader.ok()) return Fail(std::string(reader.status().message()));
+  std::vector<uint64_t> ended;
+  if (absl::Status s = RefreshWithThreadEnds(**reader, &ended); !s.ok())
+    return Fail(std::string(s.message()));
+
+  const std::string temp =
+      direct ? "" : absl::StrCat(a.output, ".tmp-", ::getpid());
+  int fd = STDOUT_FILENO;
+  if (!to_stdout) {
+    const std::string& path = direct ? a.output : temp;
+    if (!direct) ::unlink(temp.c_str());
+    fd = direct ? ::open(path.c_str(), O_WRONLY | O_CLOEXEC)
+                : ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
+                         0644);
+    if (fd < 0)
+      return Fail(absl::StrCat("cannot ", direct ? "open " : "create ", path,
+                               ": ", std::strerror(errno)));
+  }
+  const std::string format_name(ExportFormatName(a.format));
+  ProgressBar bar(absl::StrCat("exporting ", format_name), a.progress);
+  ExportOptions options;
+  options.title = a.title;
+  options.collapsed_threads = a.collapsed_threads;
+  options.progress = [&bar](uint64_t done, uint64_t total) {
+    bar.Update(done, total);
+  };
+  FdSink sink(fd, to_stdout ? "stdout" : direct ? a.output : temp);
+  Output out(&sink);
+  absl::StatusOr<ExportStats> stats =
+      ExportTrace(**reader, ended, a.format, options, out);
+  absl::Status finished = out.Finish();
+  bar.Done();
+  std::string error;
+  if (!stats.ok()) {
+    error = std::string(stats.status().message());
+  } else if (!finished.ok()) {
+    error = std::string(finished.message());
+  }
+  if (!to_stdout) {
+    if (::close(fd) != 0 && error.empty())
+      error = absl::StrCat("cannot write ", direct ? a.output : temp, ": ",
+                           std::strerror(errno));
+    if (!direct) {
+      if (error.empty()) error = Publish(temp, a.output, a.force);
+      if (!error.empty()) ::unlink(temp.c_str());
+    }
+  }
+  if (!error.empty()) return Fail(error);
+
+  std::vector<std::string> notes = {Count(stats->calls, "calls"),
+                                    Count(stats->events, "events")};
+  if (stats->closed_at_end != 0)
+    notes.push_back(Count(stats->closed_at_end,
+                          "calls still open, ended at their thread's last "
+                          "event"));
+  if (stats->unmatched != 0)
+    notes.push_back(Count(stats->unmatched, "returns without a call"));
+  if (stats->folded_calls != 0)
+    notes.push_back(Count(stats->folded_calls,
+                          "calls on stacks past the limit, under "
+                          "[more stacks]"));
+  std::string summary;
+  for (const auto& n : notes)
+    absl::StrAppend(&summary, summary.empty() ? "" : ", ", n);
+  // The summary goes to stderr when the data may have gone to stdout.
+  std::fprintf(direct ? stderr : stdout, "wrote %s (%s: %s, %llu bytes)\n",
+               to_stdout ? "stdout" : a.output.c_str(), format_name.c_str(),
+               summary.c_str(), static_cast<unsigned long long>(out.bytes()));
+  return kExitOk;
+}
+
 }  // namespace
 
 int RunExport(const std::vector<std::string>& args) {
-  std::string format, output, trace;
-  bool force = false;
+  std::string format, output, trace, title;
+  bool force = false, collapsed_threads = false;
+  ProgressBar::Mode progress = ProgressBar::Mode::kAuto;
   for (size_t i = 0; i < args.size(); ++i) {
     const std::string& a = args[i];
     auto value = [&](std::string* out) {
@@ -199,10 +340,19 @@ int RunExport(const std::vector<std::string>& args) {
       output = a.substr(9);
     } else if (a == "--force") {
       force = true;
+    } else if (a == "--title") {
+      if (!value(&title))
+        return Fail("--title needs a value\n" + std::string(kUsage));
+    } else if (a == "--threads") {
+      collapsed_threads = true;
+    } else if (a == "--progress") {
+      progress = ProgressBar::Mode::kAlways;
+    } else if (a == "--no-progress") {
+      progress = ProgressBar::Mode::kNever;
     } else if (a == "-h" || a == "--help") {
       std::fputs(kUsage, stdout);
       return kExitOk;
-    } else if (a.size() > 1 && a[0] == '-') {
+    } else if (a.size() > 1 && a[0] == '-' && a != "-") {
       return Fail("unknown option '" + a + "'\n" + kUsage);
     } else if (trace.empty()) {
       trace = a;
@@ -215,14 +365,24 @@ int RunExport(const std::vector<std::string>& args) {
     return kExitUsage;
   }
   if (format != "sqlite") {
-    for (const char* later : kLaterFormats)
-      if (format == later)
-        return Fail(absl::StrCat("format '", format,
-                                 "' is not available yet (available: sqlite)"));
-    return Fail(absl::StrCat("unknown format '", format,
-                             "' (formats: sqlite; later: chrome, speedscope, "
-                             "collapsed, html)"));
+    StreamArgs stream;
+    if (!ParseExportFormat(format, &stream.format))
+      return Fail(absl::StrCat("unknown format '", format,
+                               "' (formats: chrome, speedscope, collapsed, "
+                               "html, sqlite)"));
+    stream.trace = trace;
+    stream.output = output;
+    stream.title = title;
+    stream.force = force;
+    stream.collapsed_threads = collapsed_threads;
+    stream.progress = progress;
+    return ExportStreamed(stream);
   }
+  if (output == "-") return Fail("sqlite needs a file name: -o OUT.db");
+  if (collapsed_threads) return Fail("--threads is for --format collapsed");
+  if (const Target t = Classify(output);
+      t == Target::kDirectory || t == Target::kStream)
+    return Fail(output + " is not a regular file (sqlite writes a database)");
   if (Exists(output) && !force)
     return Fail(output + " exists: not replacing it (use --force)");
 
@@ -250,18 +410,7 @@ int RunExport(const std::vector<std::string>& args) {
       counts = exporter.counts();
     }
   }
-  if (error.empty()) {
-    // Without --force, never replace a file that appeared meanwhile.
-    int r = ::renameat2(AT_FDCWD, temp.c_str(), AT_FDCWD, output.c_str(),
-                        force ? 0 : RENAME_NOREPLACE);
-    if (r != 0 && errno == EINVAL && (force || !Exists(output)))
-      r = ::rename(temp.c_str(), output.c_str());  // no renameat2 flags here
-    if (r != 0)
-      error = errno == EEXIST
-                  ? output + " exists: not replacing it (use --force)"
-                  : absl::StrCat("cannot rename ", temp, " to ", output, ": ",
-                                 std::strerror(errno));
-  }
+  if (error.empty()) error = Publish(temp, output, force);
   if (!error.empty()) {
     ::unlink(temp.c_str());
     return Fail(error);

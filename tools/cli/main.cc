@@ -4,6 +4,8 @@
 //   tracestore verify run.trace
 //   tracestore query run.trace "SELECT name, dur FROM calls LIMIT 10"
 //   tracestore export --format sqlite run.trace -o run.db
+//   tracestore export run.trace --format html -o run.html
+//   tracestore top run.trace
 
 #include <cstdio>
 #include <cstring>
@@ -22,8 +24,9 @@ constexpr char kUsage[] =
     "  verify TRACE   check headers, counts and checksums (exit 0 if sound)\n"
     "  query TRACE [--csv|--json] SQL\n"
     "                 SQL over calls, events, functions, threads, marks\n"
-    "  export --format sqlite TRACE -o OUT.db [--force]\n"
-    "                 copy the trace into a regular SQLite database\n";
+    "  top TRACE      live view of the hottest functions (q quits)\n"
+    "  export TRACE --format FORMAT -o OUT [--force]\n"
+    "                 chrome, speedscope, collapsed, html, or sqlite\n";
 
 }  // namespace
 
@@ -40,6 +43,7 @@ int main(int argc, char** argv) {
   if (command == "verify") return RunVerify(args);
   if (command == "query") return RunQuery(args);
   if (command == "export") return RunExport(args);
+  if (command == "top") return RunTop(args);
   std::fprintf(stderr, "tracestore: unknown command '%s'\n\n%s",
                command.c_str(), kUsage);
   return kExitUsage;

@@ -14,9 +14,9 @@ TS_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 TS_PACKAGES=(cmake ninja-build g++ pkg-config libsqlite3-dev sqlite3 libabsl-dev
              libxxhash-dev libgtest-dev libbenchmark-dev)
 # Windows cross-build of the ETW bridge and its tests (issue 6)
-TS_PACKAGES+=()
+TS_PACKAGES+=(g++-mingw-w64-x86-64-posix wine64)
 # top and the HTML export's browser test (issue 7)
-TS_PACKAGES+=()
+TS_PACKAGES+=(libncurses-dev tmux chromium)
 
 ts_log() { printf '[tracestore] %s\n' "$*" >&2; }
 

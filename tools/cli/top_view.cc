@@ -1,0 +1,330 @@
+// TopModel: the data and the text of `tracestore top`.
+
+#include "top_view.h"
+
+#include <algorithm>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "tracestore/call_stream.h"
+
+namespace tracestore::cli {
+
+namespace {
+
+constexpr struct {
+  TopSort sort;
+  std::string_view name;
+} kSorts[] = {{TopSort::kSelf, "self"},
+              {TopSort::kTotal, "total"},
+              {TopSort::kCalls, "calls"},
+              {TopSort::kRate, "rate"},
+              {TopSort::kName, "name"}};
+
+std::string Duration(uint64_t ns) {
+  if (ns >= 100'000'000'000u) return absl::StrFormat("%.0fs", ns / 1e9);
+  if (ns >= 1'000'000'000u) return absl::StrFormat("%.3fs", ns / 1e9);
+  if (ns >= 1'000'000u) return absl::StrFormat("%.2fms", ns / 1e6);
+  if (ns >= 1'000u) return absl::StrFormat("%.1fus", ns / 1e3);
+  return absl::StrFormat("%dns", ns);
+}
+
+std::string Thousands(uint64_t n) {
+  std::string digits = absl::StrCat(n), out;
+  for (size_t i = 0; i < digits.size(); ++i) {
+    if (i != 0 && (digits.size() - i) % 3 == 0) out += ',';
+    out += digits[i];
+  }
+  return out;
+}
+
+std::string Rate(double r) {
+  if (r >= 100) return Thousands(static_cast<uint64_t>(r + 0.5));
+  return absl::StrFormat("%.1f", r);
+}
+
+double Percent(uint64_t part, uint64_t whole) {
+  return whole == 0 ? 0.0 : 100.0 * static_cast<double>(part) / whole;
+}
+
+// At most `width` columns (UTF-8 aware: continuation bytes take none).
+std::string Fit(std::string s, size_t width) {
+  size_t columns = 0;
+  for (size_t i = 0; i < s.size(); ++i) {
+    if ((static_cast<unsigned char>(s[i]) & 0xc0) == 0x80) continue;
+    if (columns++ == width) {
+      s.resize(i);
+      break;
+    }
+  }
+  return s;
+}
+
+}  // namespace
+
+std::string_view TopSortName(TopSort sort) {
+  for (const auto& s : kSorts)
+    if (s.sort == sort) return s.name;
+  return "";
+}
+
+bool ParseTopSort(std::string_view name, TopSort* sort) {
+  for (const auto& s : kSorts) {
+    if (s.name == name) {
+      *sort = s.sort;
+      return true;
+    }
+  }
+  return false;
+}
+
+absl::StatusOr<std::unique_ptr<TopModel>> TopModel::Open(
+    const std::string& path) {
+  auto reader = TraceReader::Open(path);
+  if (!reader.ok()) return reader.status();
+  return std::unique_ptr<TopModel>(new TopModel(*std::move(reader)));
+}
+
+absl::Status TopModel::Refresh(double wall_seconds) {
+  absl::Status s = RefreshWithThreadEnds(*reader_, &ended_);
+  if (!s.ok()) {
+    error_ = std::string(s.message());
+    return s;
+  }
+  error_.clear();
+  profile_.Update(*reader_, ended_);
+  labels_.Update(*reader_);
+  Build(wall_seconds, /*fresh_data=*/true);
+  return absl::OkStatus();
+}
+
+void TopModel::set_sort(TopSort sort) {
+  sort_ = sort;
+  Sort();
+}
+
+void TopModel::SelectThread(int64_t thread) {
+  const auto threads = static_cast<int64_t>(reader_->threads().size());
+  if (thread < 0 || threads == 0) {
+    thread = kAllThreads;
+  } else if (thread >= threads) {
+    thread = threads - 1;
+  }
+  if (thread == thread_) return;
+  thread_ = thread;
+  Build(last_wall_, /*fresh_data=*/false);
+}
+
+void TopModel::StepThread(int delta) {
+  // Positions: 0 is "all", k is thread k - 1.
+  const auto positions = static_cast<int64_t>(reader_->threads().size()) + 1;
+  int64_t p = (thread_ + 1 + delta) % positions;
+  if (p < 0) p += positions;
+  SelectThread(p - 1);
+}
+
+TopModel::State TopModel::state() const {
+  if (reader_->closed()) return State::kClosed;
+  return reader_->writer_alive() ? State::kRecording : State::kWriterGone;
+}
+
+double TopModel::DurationSeconds() const {
+  const uint64_t ticks =
+      std::max(reader_->DurationTicks(), LiveNowTicks(*reader_));
+  return reader_->ToNs(ticks) / 1e9;
+}
+
+void TopModel::Build(double wall_seconds, bool fresh_data) {
+  const uint32_t scope =
+      thread_ < 0 ? Profile::kAllThreads : static_cast<uint32_t>(thread_);
+  const std::vector<FunctionProfile> functions =
+      profile_.Functions(*reader_, scope, LiveNowTicks(*reader_));
+  const double dt =
+      fresh_data && previous_wall_ >= 0 && previous_scope_ == thread_
+          ? wall_seconds - previous_wall_
+          : 0;
+  averages_ = dt < 0.05 || state() != State::kRecording;
+  const double duration = DurationSeconds();
+  auto average = [&](uint64_t n) { return duration > 0 ? n / duration : 0.0; };
+
+  events_ = thread_ < 0
+                ? reader_->total_events()
+                : reader_->events(static_cast<uint32_t>(thread_)).size();
+  total_calls_ = profile_.calls(scope);
+  if (averages_) {
+    events_rate_ = average(events_);
+    calls_rate_ = average(total_calls_);
+  } else {
+    events_rate_ = (events_ - std::min(events_, previous_events_)) / dt;
+    calls_rate_ =
+        (total_calls_ - std::min(total_calls_, previous_total_calls_)) / dt;
+  }
+
+  rows_.clear();
+  self_sum_ns_ = 0;
+  absl::flat_hash_map<uint32_t, uint64_t> calls;
+  calls.reserve(functions.size());
+  for (const FunctionProfile& f : functions) {
+    TopRow r;
+    r.function = f.function;
+    r.calls = f.calls;
+    r.open = f.open;
+    r.self_ns = f.self_ns;
+    r.total_ns = f.total_ns;
+    if (averages_) {
+      r.rate = average(f.calls);
+    } else {
+      auto it = previous_calls_.find(f.function);
+      const uint64_t before = it == previous_calls_.end() ? 0 : it->second;
+      r.rate = (f.calls - std::min(f.calls, before)) / dt;
+    }
+    self_sum_ns_ += f.self_ns;
+    calls[f.function] = f.calls;
+    rows_.push_back(r);
+  }
+  previous_calls_ = std::move(calls);
+  previous_scope_ = thread_;
+  previous_wall_ = wall_seconds;
+  previous_events_ = events_;
+  previous_total_calls_ = total_calls_;
+  last_wall_ = wall_seconds;
+  Sort();
+}
+
+void TopModel::Sort() {
+  auto key = [this](const TopRow& r) -> double {
+    switch (sort_) {
+      case TopSort::kSelf:
+        return static_cast<double>(r.self_ns);
+      case TopSort::kTotal:
+        return static_cast<double>(r.total_ns);
+      case TopSort::kCalls:
+        return static_cast<double>(r.calls);
+      case TopSort::kRate:
+        return r.rate;
+      case TopSort::kName:
+        return 0;
+    }
+    return 0;
+  };
+  std::stable_sort(rows_.begin(), rows_.end(),
+                   [&](const TopRow& a, const TopRow& b) {
+                     if (sort_ == TopSort::kName) {
+                       const std::string& x = labels_.Get(a.function);
+                       const std::string& y = labels_.Get(b.function);
+                       if (x != y) return x < y;
+                     } else {
+                       const double ka = key(a), kb = key(b);
+                       if (ka != kb) return ka > kb;
+                     }
+                     return a.function < b.function;
+                   });
+}
+
+std::vector<std::string> TopModel::Summary(size_t width) const {
+  const format::TraceHeader& h = reader_->header();
+  std::string state;
+  switch (this->state()) {
+    case State::kRecording:
+      state = absl::StrCat("recording (pid ", h.pid, ")");
+      break;
+    case State::kClosed:
+      state = "closed";
+      break;
+    case State::kWriterGone:
+      state = absl::StrCat("not closed: writer pid ", h.pid, " is gone");
+      break;
+  }
+  uint64_t waited = 0, dropped = 0;
+  for (const StoreReader* s : reader_->stores()) {
+    waited += s->waited();
+    dropped += s->dropped();
+  }
+  const auto threads = reader_->threads();
+  size_t running = 0;
+  for (const auto& t : threads) running += reader_->ThreadEndTicks(t) == 0;
+
+  std::vector<std::string> lines;
+  lines.push_back(absl::StrFormat(
+      "tracestore top - %s - %s - %s", reader_->path(), state,
+      Duration(static_cast<uint64_t>(DurationSeconds() * 1e9))));
+  lines.push_back(absl::StrCat(
+      "events ", Thousands(events_), " (", Rate(events_rate_), "/s)  calls ",
+      Thousands(total_calls_), " (", Rate(calls_rate_), "/s)  functions ",
+      Thousands(reader_->functions().size()), "  threads ", threads.size(),
+      " (", running, " running)  waited ", Thousands(waited), "  dropped ",
+      Thousands(dropped)));
+  std::string scope;
+  if (thread_ < 0) {
+    scope = absl::StrCat("thread: all (", threads.size(), ")");
+  } else {
+    const format::ThreadRecord& t = threads[static_cast<size_t>(thread_)];
+    std::string name(reader_->String(reader_->ThreadName(t)));
+    scope = absl::StrCat("thread ", thread_ + 1, "/", threads.size(), ": ",
+                         name.empty() ? "?" : name, " (tid ", t.os_tid, ", ",
+                         reader_->ThreadEndTicks(t) == 0 ? "running" : "ended",
+                         ")");
+  }
+  lines.push_back(absl::StrCat(
+      scope, "  sort: ", std::string(TopSortName(sort_)), "  rates: ",
+      averages_ ? "average over the trace" : "since the last refresh",
+      "  (* = running now)"));
+  for (std::string& line : lines) line = Fit(std::move(line), width);
+  return lines;
+}
+
+std::string TopModel::ColumnHeader(size_t width) const {
+  auto head = [this](const char* name, TopSort sort) {
+    return sort_ == sort ? absl::StrCat(name, "*") : std::string(name);
+  };
+  return Fit(absl::StrFormat("%10s %6s %10s %6s %12s %10s  %s",
+                             head("SELF", TopSort::kSelf), "SELF%",
+                             head("TOTAL", TopSort::kTotal), "TOTAL%",
+                             head("CALLS", TopSort::kCalls),
+                             head("CALLS/S", TopSort::kRate),
+                             head("FUNCTION", TopSort::kName)),
+             width);
+}
+
+std::string TopModel::Row(size_t i, size_t width) const {
+  const TopRow& r = rows_[i];
+  return Fit(
+      absl::StrFormat("%10s %5.1f%% %10s %5.1f%% %12s %10s %s%s",
+                      Duration(r.self_ns), Percent(r.self_ns, self_sum_ns_),
+                      Duration(r.total_ns), Percent(r.total_ns, self_sum_ns_),
+                      Thousands(r.calls), Rate(r.rate), r.open != 0 ? "*" : " ",
+                      labels_.Get(r.function)),
+      width);
+}
+
+std::string TopModel::StateMessage() const {
+  std::string message;
+  if (!error_.empty()) message = absl::StrCat("refresh failed: ", error_, ". ");
+  switch (state()) {
+    case State::kRecording:
+      break;
+    case State::kClosed:
+      absl::StrAppend(&message,
+                      "The writer closed the trace: these are the final "
+                      "numbers.");
+      break;
+    case State::kWriterGone:
+      absl::StrAppend(&message, "The writer (pid ", reader_->header().pid,
+                      ") is gone without closing the trace: nothing more "
+                      "will come.");
+      break;
+  }
+  switch (reader_->stop_reason()) {
+    case format::StopReason::kNone:
+      break;
+    case format::StopReason::kDiskFull:
+      absl::StrAppend(&message, " Recording stopped early: the disk was full.");
+      break;
+    case format::StopReason::kIoError:
+      absl::StrAppend(&message, " Recording stopped early: an I/O error.");
+      break;
+  }
+  return message;
+}
+
+}  // namespace tracestore::cli

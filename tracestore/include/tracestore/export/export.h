@@ -1,0 +1,92 @@
+// Exports of a trace to the files other viewers open, streamed: each
+// writer walks the calls once, thread by thread, through a CallStream
+// (call_stream.h) and writes as it goes, so memory stays bounded by the
+// call depth (chrome, speedscope) or by the distinct call stacks, capped
+// (collapsed, html) — never by the trace's length.
+//
+//   auto trace = TraceReader::Open("run.trace");
+//   std::vector<uint64_t> ended;
+//   TS_RETURN_IF_ERROR(RefreshWithThreadEnds(**trace, &ended));
+//   FdSink sink(fd, "out.json");
+//   Output out(&sink);
+//   ExportOptions options;
+//   auto stats = ExportTrace(**trace, ended, ExportFormat::kChrome, options,
+//                            out);
+//   TS_RETURN_IF_ERROR(out.Finish());
+//
+// The formats, one writer each:
+//   kChrome      Trace Event JSON (chrome_trace.h): Perfetto, chrome://tracing
+//   kSpeedscope  speedscope's file format, one evented profile per thread
+//                (speedscope.h)
+//   kCollapsed   folded stacks for flamegraph.pl / inferno, ns of self time
+//                (collapsed.h)
+//   kHtml        one self-contained page: flame graph and function table
+//                (flamegraph_html.h)
+//
+// A live trace (or one whose writer died) is exported as what the reader
+// shows: calls still open are closed at their thread's last event, and
+// counted in ExportStats::closed_at_end. Function names are FunctionLabel()s.
+//
+// Thread-safety: none; the reader must not be refreshed during an export.
+
+#ifndef TRACESTORE_EXPORT_EXPORT_H_
+#define TRACESTORE_EXPORT_EXPORT_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <span>
+#include <string>
+#include <string_view>
+
+#include "absl/status/statusor.h"
+#include "tracestore/export/output.h"
+#include "tracestore/trace_reader.h"
+
+namespace tracestore {
+
+enum class ExportFormat { kChrome, kSpeedscope, kCollapsed, kHtml };
+
+// "chrome", "speedscope", "collapsed", "html"; false for anything else.
+bool ParseExportFormat(std::string_view name, ExportFormat* format);
+std::string_view ExportFormatName(ExportFormat format);
+
+struct ExportOptions {
+  // Called every million events or so, and after each thread, with the
+  // events consumed and the events to consume in all.
+  std::function<void(uint64_t done, uint64_t total)> progress;
+  // collapsed: a root frame per thread ("thread MainThread") instead of
+  // merging every thread's stacks.
+  bool collapsed_threads = false;
+  // collapsed, html: distinct call stacks kept; calls on stacks beyond it
+  // add their time to a "[more stacks]" frame under the deepest one kept,
+  // so the sums stay exact.
+  size_t max_stack_nodes = size_t{1} << 20;
+  // html: frames sent to the page (the widest); the rest of their parent's
+  // width shows empty. And rows of the function table (most self time).
+  size_t max_html_frames = 50'000;
+  size_t max_html_functions = 5'000;
+  // html, speedscope: the name shown; default the command line, else the
+  // trace's path.
+  std::string title;
+};
+
+struct ExportStats {
+  uint64_t events = 0;         // events consumed
+  uint64_t calls = 0;          // calls exported
+  uint64_t closed_at_end = 0;  // calls still open, closed at the end
+  uint64_t unmatched = 0;      // closing events that matched no call
+  uint64_t folded_calls = 0;   // calls under "[more stacks]"
+};
+
+// Writes the export to `out`; the caller Finish()es it. thread_ended as
+// from RefreshWithThreadEnds (call_stream.h). Fails on an output error.
+absl::StatusOr<ExportStats> ExportTrace(const TraceReader& trace,
+                                        std::span<const uint64_t> thread_ended,
+                                        ExportFormat format,
+                                        const ExportOptions& options,
+                                        Output& out);
+
+}  // namespace tracestore
+
+#endif  // TRACESTORE_EXPORT_EXPORT_H_

@@ -1,0 +1,61 @@
+// ExportTrace: one entry point over the format writers.
+
+#include "tracestore/export/export.h"
+
+#include "tracestore/export/chrome_trace.h"
+#include "tracestore/export/collapsed.h"
+#include "tracestore/export/flamegraph_html.h"
+#include "tracestore/export/speedscope.h"
+
+namespace tracestore {
+
+namespace {
+
+struct FormatName {
+  ExportFormat format;
+  std::string_view name;
+};
+constexpr FormatName kFormats[] = {
+    {ExportFormat::kChrome, "chrome"},
+    {ExportFormat::kSpeedscope, "speedscope"},
+    {ExportFormat::kCollapsed, "collapsed"},
+    {ExportFormat::kHtml, "html"},
+};
+
+}  // namespace
+
+bool ParseExportFormat(std::string_view name, ExportFormat* format) {
+  for (const FormatName& f : kFormats) {
+    if (f.name == name) {
+      *format = f.format;
+      return true;
+    }
+  }
+  return false;
+}
+
+std::string_view ExportFormatName(ExportFormat format) {
+  for (const FormatName& f : kFormats)
+    if (f.format == format) return f.name;
+  return "";
+}
+
+absl::StatusOr<ExportStats> ExportTrace(const TraceReader& trace,
+                                        std::span<const uint64_t> thread_ended,
+                                        ExportFormat format,
+                                        const ExportOptions& options,
+                                        Output& out) {
+  switch (format) {
+    case ExportFormat::kChrome:
+      return WriteChromeTrace(trace, thread_ended, options, out);
+    case ExportFormat::kSpeedscope:
+      return WriteSpeedscope(trace, thread_ended, options, out);
+    case ExportFormat::kCollapsed:
+      return WriteCollapsed(trace, thread_ended, options, out);
+    case ExportFormat::kHtml:
+      return WriteFlameGraphHtml(trace, thread_ended, options, out);
+  }
+  return absl::InvalidArgumentError("unknown export format");
+}
+
+}  // namespace tracestore

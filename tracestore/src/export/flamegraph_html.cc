@@ -1,0 +1,260 @@
+// The HTML flame graph: the StackTree and the Profile of one walk over the
+// calls, as JSON inside the page template.
+
+#include "tracestore/export/flamegraph_html.h"
+
+#include <algorithm>
+#include <ctime>
+#include <string>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/strings/str_cat.h"
+#include "export/export_driver.h"
+#include "tracestore/export/stack_tree.h"
+#include "tracestore/function_label.h"
+#include "tracestore/profile.h"
+
+namespace tracestore {
+
+namespace {
+
+// Feeds one walk to both the stack tree and the profile.
+class Tee : public CallVisitor {
+ public:
+  Tee(CallVisitor& a, CallVisitor& b) : a_(a), b_(b) {}
+  void OnOpen(uint32_t thread, std::span<const OpenCall> stack) override {
+    a_.OnOpen(thread, stack);
+    b_.OnOpen(thread, stack);
+  }
+  void OnClose(uint32_t thread, std::span<const OpenCall> stack,
+               uint64_t end_ticks) override {
+    a_.OnClose(thread, stack, end_ticks);
+    b_.OnClose(thread, stack, end_ticks);
+  }
+
+ private:
+  CallVisitor& a_;
+  CallVisitor& b_;
+};
+
+// The names the page shows, each once: "names" and "kinds" in the data.
+class NameTable {
+ public:
+  enum Kind { kPython = 0, kC = 1, kOther = 2 };
+  NameTable(const TraceReader& trace) : trace_(trace) { labels_.Update(trace); }
+
+  uint32_t Function(uint32_t id) {
+    auto [it, added] = functions_.try_emplace(id, 0);
+    if (added) {
+      const auto functions = trace_.functions();
+      const bool python = id != 0 && id <= functions.size() &&
+                          (functions[id - 1].flags & format::kFunctionIsPython);
+      it->second = Add(labels_.Get(id), python ? kPython : kC);
+    }
+    return it->second;
+  }
+  uint32_t Other(const std::string& name) {
+    auto [it, added] = others_.try_emplace(name, 0);
+    if (added) it->second = Add(name, kOther);
+    return it->second;
+  }
+  void Write(Output& out) const {
+    out.Append("\"names\":[");
+    for (size_t i = 0; i < names_.size(); ++i) {
+      if (i) out.Char(',');
+      out.JsonString(names_[i]);
+    }
+    out.Append("],\n\"kinds\":[");
+    for (size_t i = 0; i < kinds_.size(); ++i) {
+      if (i) out.Char(',');
+      out.Uint(kinds_[i]);
+    }
+    out.Char(']');
+  }
+
+ private:
+  uint32_t Add(const std::string& name, Kind kind) {
+    names_.push_back(name);
+    kinds_.push_back(kind);
+    return static_cast<uint32_t>(names_.size() - 1);
+  }
+  const TraceReader& trace_;
+  FunctionLabels labels_;
+  absl::flat_hash_map<uint32_t, uint32_t> functions_;
+  absl::flat_hash_map<std::string, uint32_t> others_;
+  std::vector<std::string> names_;
+  std::vector<uint8_t> kinds_;
+};
+
+// The total below which frames are left out, so that about `max` are kept.
+uint64_t FrameThreshold(std::span<const StackTree::Node> nodes, size_t max) {
+  if (nodes.size() <= max || max == 0) return 0;
+  std::vector<uint64_t> totals;
+  totals.reserve(nodes.size());
+  for (const auto& n : nodes) totals.push_back(n.total_ns);
+  std::nth_element(totals.begin(), totals.begin() + (max - 1), totals.end(),
+                   std::greater<uint64_t>());
+  return totals[max - 1];
+}
+
+// The tree in preorder, five numbers per frame: name, total ns, self ns,
+// calls, children sent. Returns the frames sent.
+uint64_t WriteTree(const TraceReader& trace, const StackTree& tree,
+                   size_t max_frames, NameTable& names, Output& out) {
+  const auto nodes = tree.nodes();
+  const uint64_t threshold = FrameThreshold(nodes, max_frames);
+  size_t budget = max_frames == 0 ? nodes.size() : max_frames;
+  std::vector<uint32_t> todo = {0}, kids;
+  uint64_t sent = 0;
+  --budget;  // the root
+  out.Append("\"tree\":[");
+  while (!todo.empty()) {
+    const uint32_t i = todo.back();
+    todo.pop_back();
+    const StackTree::Node& n = nodes[i];
+    kids.clear();
+    for (uint32_t c = n.first_child; c != StackTree::kNone;
+         c = nodes[c].next_sibling) {
+      const uint64_t total = nodes[c].total_ns;
+      if (total == 0 || total < threshold || budget == 0) continue;
+      --budget;
+      kids.push_back(c);
+    }
+    uint32_t name;
+    switch (n.kind) {
+      case StackTree::Kind::kRoot:
+        name = names.Other("all");
+        break;
+      case StackTree::Kind::kThread:
+        name = names.Other(
+            absl::StrCat("thread ", internal::ThreadLabel(trace, n.id)));
+        break;
+      case StackTree::Kind::kMore:
+        name = names.Other("[more stacks]");
+        break;
+      default:
+        name = names.Function(n.id);
+        break;
+    }
+    if (sent++) out.Char(',');
+    if (sent % 8 == 0) out.Char('\n');
+    out.Uint(name);
+    out.Char(',');
+    out.Uint(n.total_ns);
+    out.Char(',');
+    out.Uint(n.self_ns);
+    out.Char(',');
+    out.Uint(n.calls);
+    out.Char(',');
+    out.Uint(kids.size());
+    // Preorder: the first child must come out next.
+    for (size_t k = kids.size(); k-- > 0;) todo.push_back(kids[k]);
+  }
+  out.Append("],\n\"frames\":");
+  out.Uint(sent);
+  out.Append(",\"distinct_stacks\":");
+  out.Uint(nodes.size());
+  return sent;
+}
+
+void WriteFunctions(const TraceReader& trace, const Profile& profile,
+                    size_t max_rows, NameTable& names, Output& out) {
+  std::vector<FunctionProfile> rows = profile.Functions(trace);
+  std::sort(rows.begin(), rows.end(),
+            [](const FunctionProfile& a, const FunctionProfile& b) {
+              if (a.self_ns != b.self_ns) return a.self_ns > b.self_ns;
+              return a.function < b.function;
+            });
+  const size_t shown = std::min(rows.size(), max_rows);
+  const auto functions = trace.functions();
+  out.Append("\"functions\":[");
+  for (size_t i = 0; i < shown; ++i) {
+    const FunctionProfile& f = rows[i];
+    out.Append(i ? ",\n[" : "\n[");
+    out.Uint(names.Function(f.function));
+    out.Char(',');
+    if (f.function != 0 && f.function <= functions.size()) {
+      const format::FunctionRecord& r = functions[f.function - 1];
+      out.JsonString(trace.String(r.file));
+      out.Char(',');
+      out.Uint(r.first_line);
+    } else {
+      out.Append("\"\",0");
+    }
+    out.Char(',');
+    out.Uint(f.calls);
+    out.Char(',');
+    out.Uint(f.self_ns);
+    out.Char(',');
+    out.Uint(f.total_ns);
+    out.Char(']');
+  }
+  out.Append("],\n\"function_count\":");
+  out.Uint(rows.size());
+}
+
+std::string Iso8601(uint64_t realtime_ns) {
+  const time_t secs = static_cast<time_t>(realtime_ns / 1000000000u);
+  struct tm tm;
+  gmtime_r(&secs, &tm);
+  char buf[64];
+  std::strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
+}  // namespace
+
+absl::StatusOr<ExportStats> WriteFlameGraphHtml(
+    const TraceReader& trace, std::span<const uint64_t> thread_ended,
+    const ExportOptions& options, Output& out) {
+  internal::ExportDriver driver(trace, thread_ended, options);
+  StackTree tree(driver.time(), /*by_thread=*/true, options.max_stack_nodes);
+  Profile profile;
+  Tee tee(tree, profile);
+  // Nothing is written before the walk: the page starts with the template.
+  StringSink none;
+  Output scratch(&none, 64);
+  if (!driver.RunAll(tee, scratch)) return scratch.status();
+  tree.Finish();
+  ExportStats stats = driver.stats();
+  stats.folded_calls = tree.folded_calls();
+
+  const std::string_view page = internal::kFlameGraphTemplate;
+  const size_t marker = page.find(internal::kFlameGraphDataMarker);
+  if (marker == std::string_view::npos)
+    return absl::InternalError("the HTML template has no data marker");
+  out.Append(page.substr(0, marker));
+
+  NameTable names(trace);
+  out.Append("{\"title\":");
+  out.JsonString(driver.Title());
+  out.Append(",\"trace\":");
+  out.JsonString(trace.path());
+  out.Append(",\"state\":\"");
+  out.Append(trace.closed() ? "closed" : "recording");
+  out.Append("\",\"started\":");
+  out.JsonString(Iso8601(trace.header().start.realtime_ns));
+  out.Append(",\"duration_ns\":");
+  out.Uint(driver.time().ToNs(trace.DurationTicks()));
+  out.Append(",\"events\":");
+  out.Uint(stats.events);
+  out.Append(",\"calls\":");
+  out.Uint(stats.calls);
+  out.Append(",\"threads\":");
+  out.Uint(driver.threads());
+  out.Append(",\"open_at_end\":");
+  out.Uint(stats.closed_at_end);
+  out.Append(",\n");
+  WriteTree(trace, tree, options.max_html_frames, names, out);
+  out.Append(",\n");
+  WriteFunctions(trace, profile, options.max_html_functions, names, out);
+  out.Append(",\n");
+  names.Write(out);  // last: the tree and the table add names
+  out.Append("}");
+  out.Append(page.substr(marker + internal::kFlameGraphDataMarker.size()));
+  if (!out.ok()) return out.status();
+  return stats;
+}
+
+}  // namespace tracestore
