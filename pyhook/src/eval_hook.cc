@@ -25,24 +25,13 @@ inline PyObject* EvalNext(PyThreadState* ts, compat::Frame* f, int throwflag) {
   return compat::EvalDefault(ts, f, throwflag);
 }
 
-inline int LineOf(ThreadState* t, compat::Frame* frame) {
-  if (frame == nullptr) return 0;
-  PyCodeObject* code = compat::FrameCode(frame);
-  if (code == nullptr) return 0;
-  return Recorder::Line(t, code, compat::FrameLastiBytes(frame));
-}
-
 PyObject* EvalHook(PyThreadState* ts, compat::Frame* f, int throwflag) {
   ThreadState* t = Recorder::ThisThread();
   if (t == nullptr || t->busy) return EvalNext(ts, f, throwflag);
   PyCodeObject* code = compat::FrameCode(f);
   if (code == nullptr) return EvalNext(ts, f, throwflag);
-  uint64_t word = compat::GetCodeExtra(code, Recorder::code_extra_index());
-  if (CodeSession(word) != static_cast<uint16_t>(t->session)) [[unlikely]] {
-    Recorder* r = Recorder::current();
-    if (r == nullptr) return EvalNext(ts, f, throwflag);
-    word = r->CodeWord(code, compat::FrameGlobals(f));
-  }
+  const uint64_t word =
+      Recorder::Word(t, code, [f] { return compat::FrameGlobals(f); });
   if (!(word & kCodeTraced) || compat::IsGeneratorCreation(f, code))
     return EvalNext(ts, f, throwflag);
 
@@ -53,7 +42,7 @@ PyObject* EvalHook(PyThreadState* ts, compat::Frame* f, int throwflag) {
   const bool resume =
       generator && !compat::IsFirstEntry(f, CodeBodyStart(word));
   compat::Frame* caller = compat::CallerOfNewFrame(ts, f);
-  const auto line = static_cast<uint32_t>(LineOf(t, caller));
+  const auto line = static_cast<uint32_t>(Recorder::FrameLine(t, caller));
   events->Append(resume ? EventKind::kResume : EventKind::kCall, id, line);
   if (etw != nullptr) [[unlikely]]
     etw->OnCall(t->etw_open, id, Recorder::FrameFunctionId(caller, t->session), line);

@@ -24,16 +24,11 @@ inline bool Lookup(PyObject* code_obj, ThreadState** t, uint64_t* word) {
   if (!PyCode_Check(code_obj)) return false;
   *t = Recorder::ThisThread();
   if (*t == nullptr || (*t)->busy) return false;
-  auto* code = reinterpret_cast<PyCodeObject*>(code_obj);
-  uint64_t w = compat::GetCodeExtra(code, Recorder::code_extra_index());
-  if (CodeSession(w) != static_cast<uint16_t>((*t)->session)) {
-    Recorder* r = Recorder::current();
-    if (r == nullptr) return false;
+  *word = Recorder::Word(*t, reinterpret_cast<PyCodeObject*>(code_obj), [] {
     compat::Frame* f = compat::CurrentFrame(PyThreadState_Get());
-    w = r->CodeWord(code, f != nullptr ? compat::FrameGlobals(f) : nullptr);
-  }
-  *word = w;
-  return true;
+    return f != nullptr ? compat::FrameGlobals(f) : nullptr;
+  });
+  return *word != 0;
 }
 
 PyObject* Disable() { return Py_NewRef(g_disable); }
@@ -43,13 +38,9 @@ PyObject* OnStart(EventKind kind, PyObject* const* args, Py_ssize_t nargs) {
   uint64_t word;
   if (nargs < 2 || !Lookup(args[0], &t, &word)) Py_RETURN_NONE;
   if (!(word & kCodeTraced)) return Disable();
-  int line = 0;
   compat::Frame* f = compat::CurrentFrame(PyThreadState_Get());
   compat::Frame* caller = f != nullptr ? compat::CallerOfRunningFrame(f) : nullptr;
-  if (caller != nullptr) {
-    if (PyCodeObject* code = compat::FrameCode(caller))
-      line = Recorder::Line(t, code, compat::FrameLastiBytes(caller));
-  }
+  const int line = Recorder::FrameLine(t, caller);
   const uint32_t id = CodeFunctionId(word);
   t->events->Append(kind, id, static_cast<uint32_t>(line));
   if (EtwEmitter* etw = Recorder::etw())

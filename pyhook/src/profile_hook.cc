@@ -23,24 +23,16 @@ int OnPythonEvent(ThreadState* t, PyFrameObject* frame_object, int what,
   compat::Frame* f = compat::FromFrameObject(frame_object);
   PyCodeObject* code = compat::FrameCode(f);
   if (code == nullptr) return 0;
-  uint64_t word = compat::GetCodeExtra(code, Recorder::code_extra_index());
-  if (CodeSession(word) != static_cast<uint16_t>(t->session)) {
-    Recorder* r = Recorder::current();
-    if (r == nullptr) return 0;
-    word = r->CodeWord(code, compat::FrameGlobals(f));
-  }
+  const uint64_t word =
+      Recorder::Word(t, code, [f] { return compat::FrameGlobals(f); });
   if (!(word & kCodeTraced) || compat::IsGeneratorCreation(f, code)) return 0;
   const uint32_t id = CodeFunctionId(word);
   const bool generator = compat::IsGeneratorFrame(f, code);
   if (what == PyTrace_CALL) {
     const bool resume =
         generator && !compat::IsFirstEntry(f, CodeBodyStart(word));
-    int line = 0;
     compat::Frame* caller = compat::CallerOfRunningFrame(f);
-    if (caller != nullptr) {
-      if (PyCodeObject* cc = compat::FrameCode(caller))
-        line = Recorder::Line(t, cc, compat::FrameLastiBytes(caller));
-    }
+    const int line = Recorder::FrameLine(t, caller);
     t->events->Append(resume ? EventKind::kResume : EventKind::kCall, id,
                       static_cast<uint32_t>(line));
     if (EtwEmitter* etw = Recorder::etw())
@@ -77,9 +69,7 @@ int ProfileFunc(PyObject*, PyFrameObject* frame, int what, PyObject* arg) {
       if (id == 0) return 0;
       if (what == PyTrace_C_CALL) {
         compat::Frame* f = compat::FromFrameObject(frame);
-        int line = 0;
-        if (PyCodeObject* code = compat::FrameCode(f))
-          line = Recorder::Line(t, code, compat::FrameLastiBytes(f));
+        const int line = Recorder::FrameLine(t, f);
         t->events->Append(EventKind::kCCall, id, static_cast<uint32_t>(line));
         if (EtwEmitter* etw = Recorder::etw())
           etw->OnCall(t->etw_open, id, Recorder::FrameFunctionId(f, t->session),

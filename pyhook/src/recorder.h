@@ -147,6 +147,23 @@ class Recorder {
   // The co_extra word for `code`, registering the function on first sight in
   // this session. `globals` gives the module name (may be nullptr).
   uint64_t CodeWord(PyCodeObject* code, PyObject* globals);
+  // The same from a hook, for thread `t`: the cached word when it is of t's
+  // session, else registers the code (`globals()` is called only then).
+  // 0 when no session is active.
+  template <class GetGlobals>
+  static uint64_t Word(ThreadState* t, PyCodeObject* code, GetGlobals globals) {
+    const uint64_t w = compat::GetCodeExtra(code, code_extra_index_);
+    if (CodeSession(w) == static_cast<uint16_t>(t->session)) [[likely]]
+      return w;
+    Recorder* r = current();
+    return r != nullptr ? r->CodeWord(code, globals()) : 0;
+  }
+  // The line `frame` is at, through the thread's cache (0 for no frame).
+  static int FrameLine(ThreadState* t, compat::Frame* frame) {
+    if (frame == nullptr) return 0;
+    PyCodeObject* code = compat::FrameCode(frame);
+    return code != nullptr ? Line(t, code, compat::FrameLastiBytes(frame)) : 0;
+  }
   // A function id for a C function object (PyCFunction), 0 if not traced.
   uint32_t CFunctionId(PyObject* callable);
 
