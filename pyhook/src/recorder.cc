@@ -117,6 +117,23 @@ std::string CurrentThreadName() {
   return name;
 }
 
+// Marks a thread as inside a slow path for the scope's life, with its error
+// indicator saved: the hooks record nothing for it meanwhile, so a slow path
+// that ever runs Python code cannot recurse into itself.
+class SlowPath {
+ public:
+  explicit SlowPath(ThreadState* t) : t_(t) {
+    if (t_ != nullptr) t_->busy = true;
+  }
+  ~SlowPath() {
+    if (t_ != nullptr) t_->busy = false;
+  }
+
+ private:
+  SavedError saved_;
+  ThreadState* t_;
+};
+
 }  // namespace
 
 void Recorder::TryName(ThreadState* t) {
@@ -125,10 +142,11 @@ void Recorder::TryName(ThreadState* t) {
     t->name_tries = 0;
     return;
   }
-  SavedError saved;
-  t->busy = true;
-  std::string name = CurrentThreadName();
-  t->busy = false;
+  std::string name;
+  {
+    SlowPath slow(t);
+    name = CurrentThreadName();
+  }
   if (!name.empty()) {
     r->writer_->SetThreadName(t->thread_index, name);
     t->name_tries = 0;
@@ -153,16 +171,13 @@ ThreadState* Recorder::ThisThreadSlow() {
 }
 
 ThreadState* Recorder::SetUpThread(ThreadState* t) {
-  SavedError saved;
-  t->busy = true;
+  SlowPath slow(t);
   t->session = session();
   t->events = nullptr;
   t->etw_open.clear();
   for (auto& slot : t->lines) slot = {};
-  if (!config_.with_threads && PyThread_get_thread_ident() != starter_ident_) {
-    t->busy = false;
+  if (!config_.with_threads && PyThread_get_thread_ident() != starter_ident_)
     return nullptr;
-  }
   std::string name = CurrentThreadName();
   t->name_tries = name.empty() ? 1000 : 0;
   const auto tid = static_cast<uint64_t>(::syscall(SYS_gettid));
@@ -174,20 +189,11 @@ ThreadState* Recorder::SetUpThread(ThreadState* t) {
     if (EtwEmitter* etw = Recorder::etw()) etw->OnThreadStart(t->os_tid);
     if (t->name_tries != 0) unnamed_.emplace_back(tid, t->thread_index);
   }
-  t->busy = false;
   return t->events ? t : nullptr;
 }
 
 uint64_t Recorder::CodeWord(PyCodeObject* code, PyObject* globals) {
-  SavedError saved;
-  ThreadState* t = tls_state;
-  // Nothing below runs Python code, but if a future change does, frames it
-  // runs are not recorded instead of recursing.
-  struct Busy {
-    ThreadState* t;
-    explicit Busy(ThreadState* s) : t(s) { if (t) t->busy = true; }
-    ~Busy() { if (t) t->busy = false; }
-  } busy(t);
+  SlowPath slow(tls_state);
   std::string_view module;
   if (globals != nullptr && PyDict_Check(globals))
     module = Utf8(PyDict_GetItemString(globals, "__name__"));
@@ -229,7 +235,7 @@ uint32_t Recorder::CFunctionId(PyObject* callable) {
   const void* key = f->m_ml;
   if (auto it = c_functions_.find(key); it != c_functions_.end())
     return it->second;
-  SavedError saved;
+  SlowPath slow(tls_state);
   std::string module, qualname = f->m_ml->ml_name;
   PyObject* self = f->m_self;
   if (self != nullptr && !PyModule_Check(self)) {

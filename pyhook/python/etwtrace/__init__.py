@@ -27,9 +27,6 @@ import threading
 import tracestore
 from tracestore import _session
 
-_FALSE = ("", "0", "no", "false", "off")
-
-
 def _output():
     return os.environ.get("ETWTRACE_OUTPUT") or _session.new_trace_name("etwtrace")
 
@@ -54,8 +51,7 @@ def enable_if(enable_var, type_var=None, with_threads=True, **kwargs):
     """Enables tracing when $enable_var is set and not 0/no/false.
     $type_var may say 'instrumented' or 'stack' (the default). Returns the
     thread id, or None when tracing was not enabled."""
-    value = os.environ.get(enable_var)
-    if value is None or value.strip().lower() in _FALSE:
+    if not _session.env_enabled(enable_var):
         return None
     kind = os.environ.get(type_var or (enable_var + "_TYPE"), "stack")
     if kind.strip().lower() == "stack":

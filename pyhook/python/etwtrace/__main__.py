@@ -35,8 +35,8 @@ def _enable(args):
     type_var = args[1] if len(args) > 1 else (
         (var + "_TYPE") if var else "ETWTRACE_TYPE")
     pkg_parent = os.path.dirname(HERE)
-    check = ("os.environ.get(%r, '').strip().lower() not in "
-             "('', '0', 'no', 'false', 'off')" % var) if var else "True"
+    from tracestore import _session
+    check = _session.env_enabled_source(var) if var else "True"
     line = ("import os, sys; %s and (sys.path.append(%r) or "
             "__import__('etwtrace')._pth_enable(%r, %r))\n"
             % (check, pkg_parent, var, type_var))

@@ -159,10 +159,10 @@ def _enable_pth(var, disable):
             print("tracestore: not enabled (no %s)" % pth)
         return 0
     pkg_parent = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    line = ("import os, sys; os.environ.get(%r, '').strip().lower() not in "
-            "('', '0', 'no', 'false', 'off') and (sys.path.append(%r) or "
+    from tracestore import _session
+    line = ("import os, sys; %s and (sys.path.append(%r) or "
             "__import__('tracestore').enable_if(%r))\n"
-            % (var, pkg_parent, var))
+            % (_session.env_enabled_source(var), pkg_parent, var))
     try:
         with open(pth, "w") as f:
             f.write(line)

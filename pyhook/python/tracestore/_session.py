@@ -121,11 +121,22 @@ def trace_path():
     return _tracestore.trace_path()
 
 
+def env_enabled(var):
+    """True when environment variable `var` is set and not 0/no/false/off."""
+    value = os.environ.get(var)
+    return value is not None and value.strip().lower() not in _FALSE
+
+
+def env_enabled_source(var):
+    """The same test as Python source, for a .pth line (which may not import
+    this package unless the test passes)."""
+    return "os.environ.get(%r, '').strip().lower() not in %r" % (var, _FALSE)
+
+
 def enable_if(var, **kwargs):
     """enable(**kwargs) when environment variable `var` is set and not
     0/no/false/off; returns whether tracing started."""
-    value = os.environ.get(var)
-    if value is None or value.strip().lower() in _FALSE:
+    if not env_enabled(var):
         return False
     enable(**kwargs)
     return True
