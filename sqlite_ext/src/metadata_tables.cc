@@ -9,6 +9,7 @@
 #include <algorithm>
 
 #include "tables.h"
+#include "tracestore/code_ranges.h"
 #include "tracestore/event_scan.h"
 
 namespace tracestore::sql::internal {
@@ -61,12 +62,20 @@ enum FunctionColumn {
   kFnIsPython,
   kFnTraced,
   kFnCodeAddr,
+  kFnSlotBegin,
+  kFnSlotEnd,
   kFnPath,
 };
 
 class FunctionsCursor : public IndexCursor {
  public:
   FunctionsCursor() : IndexCursor(1) {}
+  absl::Status Start(TraceView& view, const Constraints& c) override {
+    // The view keeps the id -> range lookup current across refreshes; a
+    // scan only looks rows up in it.
+    slots_ = &view.first_code_ranges();
+    return IndexCursor::Start(view, c);
+  }
   void Column(sqlite3_context* ctx, int column) override {
     const format::FunctionRecord& f = reader().functions()[i_];
     switch (column) {
@@ -94,6 +103,19 @@ class FunctionsCursor : public IndexCursor {
       case kFnCodeAddr:
         ResultInt(ctx, f.code_addr);
         break;
+      case kFnSlotBegin:
+      case kFnSlotEnd: {
+        // The function's first code range; NULL when it has none.
+        const format::CodeRangeRecord* r =
+            slots_->Find(static_cast<uint32_t>(i_ + 1));
+        if (r == nullptr) {
+          sqlite3_result_null(ctx);
+        } else {
+          ResultInt(ctx,
+                    column == kFnSlotBegin ? r->begin : r->begin + r->size);
+        }
+        break;
+      }
       default:
         sqlite3_result_null(ctx);
         break;
@@ -104,6 +126,8 @@ class FunctionsCursor : public IndexCursor {
   uint64_t Size(const TraceReader& r) const override {
     return r.functions().size();
   }
+
+  const FirstCodeRanges* slots_ = nullptr;
 };
 
 // ---------------------------------------------------------------------------
@@ -228,9 +252,10 @@ const Table kFunctionsTable = {
     SmallSpec("tracestore_functions",
               "CREATE TABLE x(id INTEGER, module TEXT, name TEXT, file TEXT,"
               " line INTEGER, is_python INTEGER, traced INTEGER,"
-              " code_addr INTEGER, path HIDDEN)",
+              " code_addr INTEGER, slot_begin INTEGER, slot_end INTEGER,"
+              " path HIDDEN)",
               kFnPath, 1e3),
-    TraceView::kFunctions | TraceView::kStrings,
+    TraceView::kFunctions | TraceView::kStrings | TraceView::kCodeRanges,
     [] { return std::unique_ptr<TableCursor>(new FunctionsCursor); },
 };
 

@@ -27,6 +27,9 @@ class CliTest : public ::testing::Test {
     o.threads = 2;
     o.slices_per_thread = 500;
     tree_ = std::make_unique<testing::TreeWriter>(dir_ / "t.trace", o);
+    // Code ranges (stack mode's slots) for functions 1 and 3 only.
+    tree_->writer().AddCodeRange(1, 0x7f0000001000, 64);
+    tree_->writer().AddCodeRange(3, 0x7f0000001080, 64);
     tree_->WriteAllAndClose();
     path_ = dir_ / "t.trace";
   }
@@ -167,6 +170,34 @@ TEST_F(CliTest, ExportSqlite) {
                    &out),
       0);
   EXPECT_THAT(out, HasSubstr("calls_function"));
+  // The functions table has the slot columns, after code_addr, with the
+  // values the query tables give (NULL for a function without a range).
+  ASSERT_EQ(testing::Run(absl::StrCat(SQLITE3_SHELL, " -batch ", db,
+                                      " 'SELECT id, code_addr, slot_begin,"
+                                      " slot_end, typeof(slot_end) FROM"
+                                      " functions WHERE id <= 3'"),
+                         &exported),
+            0);
+  EXPECT_EQ(exported, absl::StrCat("1|0|", 0x7f0000001000, "|", 0x7f0000001040,
+                                   "|integer\n2|0|||null\n3|0|", 0x7f0000001080,
+                                   "|", 0x7f00000010c0, "|integer\n"));
+  ASSERT_EQ(testing::Run(absl::StrCat(SQLITE3_SHELL, " -batch ", db,
+                                      " 'SELECT group_concat(name) FROM"
+                                      " pragma_table_info(\"functions\")'"),
+                         &out),
+            0);
+  EXPECT_EQ(out,
+            "id,module,name,file,line,is_python,traced,code_addr,slot_begin,"
+            "slot_end\n");
+  ASSERT_EQ(
+      Query("--csv",
+            "SELECT id, slot_begin, slot_end FROM functions WHERE id <= 3",
+            &queried),
+      0);
+  EXPECT_EQ(queried,
+            absl::StrCat("id,slot_begin,slot_end\r\n1,", 0x7f0000001000, ",",
+                         0x7f0000001040, "\r\n2,,\r\n3,", 0x7f0000001080, ",",
+                         0x7f00000010c0, "\r\n"));
 
   // No overwrite without --force; --force replaces.
   EXPECT_EQ(Cli(absl::StrCat("export --format sqlite ", path_, " -o ", db),

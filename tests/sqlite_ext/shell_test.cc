@@ -48,6 +48,10 @@ class ShellTest : public ::testing::Test {
     o.threads = 3;
     o.slices_per_thread = 2000;
     tree_ = std::make_unique<testing::TreeWriter>(dir_ / "t.trace", o);
+    // Code ranges for functions 1 and 2 (two for 2), none for the rest.
+    tree_->writer().AddCodeRange(1, 0x7f0000001000, 64);
+    tree_->writer().AddCodeRange(2, 0x7f0000001040, 64);
+    tree_->writer().AddCodeRange(2, 0x7f0000200000, 4096);
     tree_->WriteAllAndClose();
     path_ = dir_ / "t.trace";
     auto r = TraceReader::Open(path_);
@@ -122,6 +126,21 @@ TEST_F(ShellTest, RowsMatchTheStore) {
                      "|", e.function == 0 ? "" : absl::StrCat(e.function)));
   }
   EXPECT_EQ(out, absl::StrJoin(want, "\n") + "\n");
+}
+
+TEST_F(ShellTest, FunctionSlots) {
+  std::string out, err;
+  ASSERT_EQ(Shell(dir_,
+                  Load() +
+                      "SELECT id, slot_begin, slot_end,"
+                      " slot_begin IS NULL FROM tracestore_functions('" +
+                      path_ + "') WHERE id <= 3;\n",
+                  &out, &err),
+            0)
+      << err;
+  EXPECT_EQ(out,
+            absl::StrCat("1|", 0x7f0000001000, "|", 0x7f0000001040, "|0\n2|",
+                         0x7f0000001040, "|", 0x7f0000001080, "|0\n3|||1\n"));
 }
 
 TEST_F(ShellTest, ExplicitEntryPointAndPlan) {

@@ -60,6 +60,25 @@ std::string Null(bool is_null, uint64_t v) {
   return is_null ? "NULL" : absl::StrCat(v);
 }
 
+// Code ranges the fixture records: every function whose id is not a
+// multiple of 4 gets one, function 1 a second one.
+constexpr uint64_t kSlotBase = 0x7f3300000000;
+constexpr uint32_t kSlotBytes = 64;
+void AddSlots(TraceWriter& w, uint32_t functions) {
+  for (uint32_t f = 1; f <= functions; ++f)
+    if (f % 4 != 0) w.AddCodeRange(f, kSlotBase + f * kSlotBytes, kSlotBytes);
+  w.AddCodeRange(1, kSlotBase + 0x100000, 4096);
+}
+
+// "slot_begin|slot_end" of function `id` from the store read directly: its
+// first range, or NULL|NULL.
+std::string SlotColumns(const TraceReader& r, uint32_t id) {
+  for (const auto& range : r.code_ranges())
+    if (range.function == id)
+      return absl::StrCat(range.begin, "|", range.begin + range.size);
+  return "NULL|NULL";
+}
+
 class SqlTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -67,6 +86,7 @@ class SqlTest : public ::testing::Test {
     o.threads = 3;
     o.slices_per_thread = 1200;
     tree_ = std::make_unique<testing::TreeWriter>(dir_ / "t.trace", o);
+    AddSlots(tree_->writer(), o.functions);
     tree_->WriteAllAndClose();
     path_ = dir_ / "t.trace";
     auto r = TraceReader::Open(path_);
@@ -141,12 +161,26 @@ TEST_F(SqlTest, CallsMatchTheGeneratedTrees) {
 TEST_F(SqlTest, FunctionsThreadsMarksMatchTheStore) {
   std::vector<std::string> want;
   for (const auto& f : reader_->functions())
-    want.push_back(absl::StrCat(
-        f.id, "|", std::string(reader_->String(f.module)), "|",
-        std::string(reader_->String(f.qualname)), "|",
-        std::string(reader_->String(f.file)), "|", f.first_line, "|",
-        f.flags & 1, "|", (f.flags >> 1) & 1, "|", f.code_addr));
+    want.push_back(
+        absl::StrCat(f.id, "|", std::string(reader_->String(f.module)), "|",
+                     std::string(reader_->String(f.qualname)), "|",
+                     std::string(reader_->String(f.file)), "|", f.first_line,
+                     "|", f.flags & 1, "|", (f.flags >> 1) & 1, "|",
+                     f.code_addr, "|", SlotColumns(*reader_, f.id)));
   EXPECT_EQ(Rows(db_.get(), "SELECT * FROM " + T("functions")), want);
+  // The slot columns: the first range (function 1 has two), NULL without.
+  EXPECT_EQ(Rows(db_.get(), "SELECT id, slot_begin, slot_end FROM " +
+                                T("functions") + " WHERE id IN (1, 3, 4, 40)"),
+            (std::vector<std::string>{
+                absl::StrCat("1|", kSlotBase + 64, "|", kSlotBase + 128),
+                absl::StrCat("3|", kSlotBase + 192, "|", kSlotBase + 256),
+                "4|NULL|NULL", "40|NULL|NULL"}));
+  EXPECT_EQ(Int(db_.get(), "SELECT count(slot_begin) FROM " + T("functions")),
+            30);
+  // Hidden path stays last: a SELECT * has the two new columns before it.
+  EXPECT_EQ(
+      Rows(db_.get(), "SELECT path FROM " + T("functions") + " WHERE id = 2"),
+      std::vector<std::string>{path_});
   want.clear();
   for (const auto& t : reader_->threads())
     want.push_back(absl::StrCat(
@@ -421,6 +455,40 @@ TEST(SqlLive, QueriesFollowTheWriter) {
       Int(db.get(), "SELECT count(*) FROM " + calls + " WHERE dur IS NULL"), 0);
 }
 
+TEST(SqlLive, FunctionSlotsFollowTheWriter) {
+  ScratchDir dir;
+  testing::TreeOptions o;
+  o.threads = 1;
+  o.functions = 5;
+  o.slices_per_thread = 0;
+  testing::TreeWriter tree(dir / "t.trace", o);
+  auto db = testing::OpenDb();
+  const std::string functions =
+      "tracestore_functions('" + dir / "t.trace" + "')";
+  const std::string query = "SELECT id, slot_begin, slot_end FROM " +
+                            functions + " WHERE id >= 2 AND id <= 3";
+  // No coderanges.store yet: NULL, not an error.
+  EXPECT_FALSE(Env::Default()->FileExists(dir / "t.trace/" + kCodeRangesFile));
+  EXPECT_EQ(Rows(db.get(), query),
+            (std::vector<std::string>{"2|NULL|NULL", "3|NULL|NULL"}));
+  // The store appears and grows while the connection keeps the trace open.
+  tree.writer().AddCodeRange(3, 0x5000, 16);
+  EXPECT_EQ(Rows(db.get(), query),
+            (std::vector<std::string>{"2|NULL|NULL", "3|20480|20496"}));
+  tree.writer().AddCodeRange(2, 0x6000, 32);
+  tree.writer().AddCodeRange(3, 0x7000, 16);  // not the first: not shown
+  const uint32_t added = tree.writer().AddFunction({"m", "late", "m.py", 9});
+  tree.writer().AddCodeRange(added, 0x8000, 8);
+  EXPECT_EQ(Rows(db.get(), query),
+            (std::vector<std::string>{"2|24576|24608", "3|20480|20496"}));
+  EXPECT_EQ(Rows(db.get(), absl::StrCat("SELECT name, slot_begin, slot_end "
+                                        "FROM ",
+                                        functions, " WHERE id = ", added)),
+            std::vector<std::string>{"late|32768|32776"});
+  ASSERT_TRUE(tree.writer().Close().ok());
+  EXPECT_EQ(Int(db.get(), "SELECT count(slot_end) FROM " + functions), 3);
+}
+
 // ---------------------------------------------------------------------------
 // Damaged traces: clear errors for what cannot be read, never a crash.
 
@@ -483,6 +551,32 @@ TEST_F(SqlTest, DamagedStores) {
     EXPECT_THAT(r[4], ::testing::EndsWith(" rows"));
   }
   {
+    // coderanges.store is not a store: the functions table, which shows the
+    // slots, fails naming it (NULL would claim "no slot"); the rest reads.
+    const std::string p = copy("badranges");
+    testing::FlipBit(p + "/" + kCodeRangesFile, 1, 3);
+    auto db = testing::OpenDb();
+    auto r = QueryAll(db.get(), p);
+    EXPECT_THAT(r[0], ::testing::EndsWith(" rows"));
+    EXPECT_THAT(r[1], ::testing::EndsWith(" rows"));
+    EXPECT_THAT(r[2], HasSubstr("coderanges.store: not a tracestore store"));
+    EXPECT_EQ(r[3], "3 rows");
+    EXPECT_EQ(r[4], "7 rows");
+  }
+  {
+    // A torn coderanges.store: the ranges before the tear show.
+    const std::string p = copy("tornranges");
+    ASSERT_EQ(::truncate((p + "/" + kCodeRangesFile).c_str(),
+                         format::kStoreHeaderBytes + 2 * 16 + 3),
+              0);
+    auto db = testing::OpenDb();
+    EXPECT_EQ(
+        Rows(db.get(), "SELECT id, slot_begin FROM tracestore_functions('" + p +
+                           "') WHERE slot_begin IS NOT NULL"),
+        (std::vector<std::string>{absl::StrCat("1|", kSlotBase + 64),
+                                  absl::StrCat("2|", kSlotBase + 128)}));
+  }
+  {
     // A damaged trace header.
     const std::string p = copy("badheader");
     testing::FlipBit(p + "/" + kTraceHeaderFile, 0, 1);
@@ -492,12 +586,12 @@ TEST_F(SqlTest, DamagedStores) {
   }
   // Random bit flips anywhere: whatever the answer, no crash (ASan checks).
   std::mt19937 rng(99);
-  const char* files[] = {kTraceHeaderFile, kFunctionsFile,  kStringsFile,
-                         kStringBytesFile, kThreadsFile,    kMarksFile,
-                         "events.0.store", "events.1.store"};
+  const char* files[] = {kTraceHeaderFile, kFunctionsFile,   kStringsFile,
+                         kStringBytesFile, kThreadsFile,     kMarksFile,
+                         "events.0.store", "events.1.store", kCodeRangesFile};
   for (int i = 0; i < 60; ++i) {
     const std::string p = copy("flip");
-    const std::string file = p + "/" + files[rng() % 8];
+    const std::string file = p + "/" + files[rng() % std::size(files)];
     const uint64_t size = testing::FileSize(file);
     for (int k = 0; k < 4; ++k) {
       const uint64_t byte =

@@ -4,7 +4,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cstdio>
 #include <cstdlib>
+#include <iterator>
 #include <random>
 
 #include "absl/strings/str_cat.h"
@@ -24,6 +26,10 @@ using testing::ScratchDir;
 
 constexpr uint64_t kEvents = 20000;  // 80 chunks of 4 KiB in events.0
 constexpr uint32_t kFunctions = 50;
+// Each function gets a code range (coderanges.store: 50 records, all in the
+// tail).
+constexpr uint64_t kFirstSlot = 0x7f1200000000;
+constexpr uint32_t kSlotBytes = 32;
 
 std::string WriteGoodTrace(const ScratchDir& dir, const std::string& name) {
   TraceOptions o;
@@ -33,8 +39,11 @@ std::string WriteGoodTrace(const ScratchDir& dir, const std::string& name) {
   o.properties = {{"command_line", "x.py"}};
   auto w = TraceWriter::Create(o);
   EXPECT_TRUE(w.ok());
-  for (uint32_t i = 0; i < kFunctions; ++i)
-    (*w)->AddFunction({"mod", absl::StrCat("function_", i), "mod.py", i});
+  for (uint32_t i = 0; i < kFunctions; ++i) {
+    const uint32_t f =
+        (*w)->AddFunction({"mod", absl::StrCat("function_", i), "mod.py", i});
+    (*w)->AddCodeRange(f, kFirstSlot + uint64_t{i} * kSlotBytes, kSlotBytes);
+  }
   EventWriter* e = (*w)->StartThread(1, "main");
   for (uint64_t i = 0; i < kEvents; ++i) {
     const auto r = testing::PatternEvent(i, kFunctions);
@@ -58,6 +67,7 @@ VerifyReport ReadEverything(const std::string& path) {
     for (uint32_t i = 0; i < t.threads().size(); ++i)
       for (const auto& e : t.events(i)) sink += e.function;
     for (const auto& m : t.marks()) sink += t.String(m.name).size();
+    for (const auto& r : t.code_ranges()) sink += r.begin + r.function;
     (void)t.ToNs(t.DurationTicks());
     ::testing::Test::RecordProperty("sink", static_cast<int>(sink & 1));
   }
@@ -77,12 +87,139 @@ int RunCli(const std::string& args) {
   return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
+// What the CLI prints on stdout and stderr.
+std::string CliOutput(const std::string& args) {
+  const std::string cmd = absl::StrCat(TRACESTORE_CLI, " ", args, " 2>&1");
+  FILE* p = ::popen(cmd.c_str(), "r");
+  if (p == nullptr) return "";
+  std::string out;
+  char buf[4096];
+  for (size_t n; (n = std::fread(buf, 1, sizeof(buf), p)) > 0;)
+    out.append(buf, n);
+  ::pclose(p);
+  return out;
+}
+
 TEST(Corrupt, GoodTraceIsSound) {
   ScratchDir dir;
   const std::string path = WriteGoodTrace(dir, "t.trace");
   EXPECT_TRUE(ReadEverything(path).ok());
   EXPECT_EQ(RunCli("verify " + path), 0);
   EXPECT_EQ(RunCli("info " + path), 0);
+  EXPECT_THAT(CliOutput("info " + path),
+              HasSubstr(absl::StrCat("code ranges  ", kFunctions, "\n")));
+}
+
+TEST(Corrupt, TraceWithoutCodeRangesIsSound) {
+  ScratchDir dir;
+  TraceOptions o;
+  o.path = dir / "plain.trace";
+  auto w = TraceWriter::Create(o);
+  ASSERT_TRUE(w.ok());
+  (*w)->AddFunction({"mod", "f", "mod.py", 1});
+  (*w)->StartThread(1, "main")->Append(format::EventKind::kCall, 1, 0);
+  ASSERT_TRUE((*w)->Close().ok());
+  auto t = TraceReader::Open(o.path);
+  ASSERT_TRUE(t.ok());
+  EXPECT_TRUE((*t)->problems().empty());
+  EXPECT_TRUE(ReadEverything(o.path).ok());
+  EXPECT_EQ(RunCli("verify " + o.path), 0);
+  const std::string info = CliOutput("info " + o.path);
+  EXPECT_THAT(info, HasSubstr("functions    1\n"));
+  EXPECT_THAT(info, ::testing::Not(HasSubstr("code ranges")));
+  EXPECT_THAT(info, ::testing::Not(HasSubstr("problem")));
+}
+
+TEST(Corrupt, TruncatedCodeRangesKeepTheRest) {
+  ScratchDir dir;
+  const std::string path = WriteGoodTrace(dir, "t.trace");
+  const std::string ranges = path + "/" + kCodeRangesFile;
+  ASSERT_EQ(::truncate(ranges.c_str(), format::kStoreHeaderBytes + 20 * 16 + 5),
+            0);
+  auto t = TraceReader::Open(path);
+  ASSERT_TRUE(t.ok()) << t.status();
+  // The ranges before the cut are there; everything else is whole.
+  ASSERT_EQ((*t)->code_ranges().size(), 20u);
+  for (uint32_t i = 0; i < 20; ++i) {
+    EXPECT_EQ((*t)->code_ranges()[i].function, i + 1);
+    EXPECT_EQ((*t)->code_ranges()[i].begin, kFirstSlot + i * kSlotBytes);
+  }
+  EXPECT_EQ((*t)->functions().size(), kFunctions);
+  EXPECT_EQ((*t)->String((*t)->functions()[49].qualname), "function_49");
+  ASSERT_EQ((*t)->events(0).size(), kEvents);
+  EXPECT_TRUE(testing::MatchesPattern((*t)->events(0)[kEvents - 1], kEvents - 1,
+                                      kFunctions));
+  EXPECT_EQ((*t)->marks().size(), 1u);
+  ASSERT_EQ((*t)->problems().size(), 1u);
+  EXPECT_THAT((*t)->problems()[0], HasSubstr("coderanges.store: truncated"));
+  auto report = ReadEverything(path);
+  ASSERT_FALSE(report.ok());
+  EXPECT_THAT(report.errors[0], HasSubstr("coderanges.store"));
+  EXPECT_EQ(report.events, kEvents);
+  EXPECT_EQ(RunCli("verify " + path), 1);
+  EXPECT_THAT(CliOutput("verify " + path), HasSubstr("NOT sound"));
+  EXPECT_EQ(RunCli("info " + path), 0);  // info still shows what is there
+  EXPECT_THAT(CliOutput("info " + path), HasSubstr("code ranges  20\n"));
+}
+
+TEST(Corrupt, DamagedCodeRangesStoreIsLeftOut) {
+  ScratchDir dir;
+  const std::string path = WriteGoodTrace(dir, "t.trace");
+  testing::FlipBit(path + "/" + kCodeRangesFile, 2, 1);  // the magic
+  auto t = TraceReader::Open(path);
+  ASSERT_TRUE(t.ok()) << t.status();
+  EXPECT_TRUE((*t)->code_ranges().empty());
+  EXPECT_EQ((*t)->functions().size(), kFunctions);
+  EXPECT_EQ((*t)->events(0).size(), kEvents);
+  ASSERT_EQ((*t)->problems().size(), 1u);
+  EXPECT_THAT((*t)->problems()[0],
+              HasSubstr("coderanges.store: not a tracestore store"));
+  EXPECT_FALSE(ReadEverything(path).ok());
+  EXPECT_EQ(RunCli("verify " + path), 1);
+  const std::string info = CliOutput("info " + path);
+  EXPECT_THAT(info, HasSubstr("problem"));
+  EXPECT_THAT(info, ::testing::Not(HasSubstr("code ranges  ")));
+}
+
+TEST(Corrupt, CodeRangeCrossReferences) {
+  ScratchDir dir;
+  {
+    // A flipped bit in a range: its checksum fails, and the function id it
+    // now names does not exist.
+    const std::string path = WriteGoodTrace(dir, "flip.trace");
+    testing::FlipBit(path + "/" + kCodeRangesFile,
+                     format::kStoreHeaderBytes + 7 * 16 + 15, 7);
+    auto report = ReadEverything(path);
+    ASSERT_FALSE(report.ok());
+    std::string all;
+    for (const auto& e : report.errors) all += e + "\n";
+    EXPECT_THAT(all, HasSubstr("checksum mismatch in the last chunk"));
+    EXPECT_THAT(all, HasSubstr("code range 7 names an unknown function"));
+    EXPECT_EQ(RunCli("verify " + path), 1);
+  }
+  {
+    // Overlapping ranges (the writer does not check) and one that runs past
+    // the end of the address space: sound checksums, unsound contents.
+    TraceOptions o;
+    o.path = dir / "overlap.trace";
+    auto w = TraceWriter::Create(o);
+    ASSERT_TRUE(w.ok());
+    const uint32_t a = (*w)->AddFunction({"m", "a", "m.py", 1});
+    const uint32_t b = (*w)->AddFunction({"m", "b", "m.py", 2});
+    (*w)->AddCodeRange(a, 0x1000, 0x100);
+    (*w)->AddCodeRange(b, 0x2000, 0x100);
+    (*w)->AddCodeRange(b, 0x10f0, 0x20);  // overlaps a's
+    (*w)->AddCodeRange(a, 0x3000, 0);     // empty: overlaps nothing
+    (*w)->AddCodeRange(a, UINT64_MAX - 8, 16);
+    ASSERT_TRUE((*w)->Close().ok());
+    auto report = VerifyTrace(o.path);
+    ASSERT_TRUE(report.ok());
+    EXPECT_EQ(report->code_ranges, 5u);
+    EXPECT_THAT(report->errors, ::testing::UnorderedElementsAre(
+                                    HasSubstr("code range 4 runs past the end"),
+                                    HasSubstr("code ranges 0 and 2 overlap")));
+    EXPECT_EQ(RunCli("verify " + o.path), 1);
+  }
 }
 
 TEST(Corrupt, NotATrace) {
@@ -193,6 +330,9 @@ TEST(Corrupt, FlippedHeaderFields) {
       {kFunctionsFile, 12, "store kind"},
       {kFunctionsFile, 16, "record size"},
       {kFunctionsFile, 20, "chunk size"},
+      {kCodeRangesFile, 1, "bad magic"},
+      {kCodeRangesFile, 12, "store kind"},
+      {kCodeRangesFile, 16, "record size"},
       {"events.0.store", 71, "truncated"},        // committed, huge
       {"events.0.store", 130, "sealed chunks"},   // sealed_chunks, huge
       {kStringsFile, format::kStoreHeaderBytes + 3 * 16 + 12, "hash"},
@@ -217,8 +357,8 @@ TEST(Corrupt, RandomBitFlipsNeverCrash) {
   ScratchDir dir;
   const std::string good = WriteGoodTrace(dir, "good.trace");
   const char* files[] = {kTraceHeaderFile, kFunctionsFile, kStringsFile,
-                         kStringBytesFile, kThreadsFile, kMarksFile,
-                         "events.0.store"};
+                         kStringBytesFile, kThreadsFile,   kMarksFile,
+                         "events.0.store", kCodeRangesFile};
   std::mt19937 rng(12345);
   int detected = 0;
   constexpr int kFlips = 300;
@@ -226,7 +366,7 @@ TEST(Corrupt, RandomBitFlipsNeverCrash) {
     const std::string path = dir / "flip.trace";
     std::system(absl::StrCat("rm -rf ", path, " && cp -r ", good, " ", path)
                     .c_str());
-    const std::string file = path + "/" + files[rng() % 7];
+    const std::string file = path + "/" + files[rng() % std::size(files)];
     const uint64_t size = testing::FileSize(file);
     // Half the flips in the first 4 KiB (headers), half anywhere.
     const uint64_t byte = (i % 2 ? rng() % std::min<uint64_t>(size, 4096)

@@ -12,6 +12,7 @@
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
 #include "test_util.h"
+#include "tracestore/store_paths.h"
 #include "tracestore/trace_reader.h"
 #include "tracestore/trace_writer.h"
 #include "tracestore/verify.h"
@@ -30,6 +31,7 @@ void RecordUntilFullAndCheck(TraceOptions options) {
   TraceWriter& w = **trace;
   for (uint32_t i = 0; i < kFunctions; ++i)
     w.AddFunction({"m", absl::StrCat("f", i), "m.py", i});
+  w.AddCodeRange(1, 0x7f0000001000, 64);
   EventWriter* events = w.StartThread(1, "main");
   ASSERT_NE(events, nullptr);
   uint64_t appended = 0;
@@ -48,6 +50,7 @@ void RecordUntilFullAndCheck(TraceOptions options) {
   }
   w.AddMark(0, "after-stop", format::MarkKind::kPoint);
   w.AddFunction({"m", "after", "m.py", 1});
+  w.AddCodeRange(2, 0x7f0000001040, 64);
   EXPECT_TRUE(w.stopped()) << "the disk never filled";
   (void)w.Close();  // may report the full disk; must not crash
   trace->reset();
@@ -71,6 +74,10 @@ void RecordUntilFullAndCheck(TraceOptions options) {
   for (uint64_t i = 0; i < kept.size(); ++i)
     ASSERT_TRUE(testing::MatchesPattern(kept[i], i, kFunctions)) << i;
   EXPECT_GT((*reader)->event_store(0)->dropped(), 0u);
+  // The range recorded before the stop is kept.
+  ASSERT_GE((*reader)->code_ranges().size(), 1u);
+  EXPECT_EQ((*reader)->code_ranges()[0].function, 1u);
+  EXPECT_EQ((*reader)->code_ranges()[0].begin, 0x7f0000001000u);
   auto report = VerifyTrace(options.path, options.env);
   ASSERT_TRUE(report.ok()) << report.status();
   EXPECT_TRUE(report->ok()) << report->errors.front();
@@ -98,6 +105,42 @@ TEST(FullDisk, InjectedUnbackablePages) {
   options.env = &env;
   options.event_chunk_shift = 18;
   RecordUntilFullAndCheck(options);
+}
+
+// The first code range after recording stopped creates no store on the full
+// disk: it is dropped, and the trace stays sound.
+TEST(FullDisk, FirstCodeRangeAfterStopIsDropped) {
+  testing::ScratchDir dir;
+  testing::FaultInjectionEnv env(Env::Default(), 2 << 20,
+                                 testing::FaultInjectionEnv::Fault::kAllocate);
+  TraceOptions options;
+  options.path = dir / "t.trace";
+  options.env = &env;
+  options.event_chunk_shift = 18;
+  options.quiet = true;
+  auto trace = TraceWriter::Create(options);
+  ASSERT_TRUE(trace.ok()) << trace.status();
+  TraceWriter& w = **trace;
+  const uint32_t f = w.AddFunction({"m", "f", "m.py", 1});
+  ASSERT_NE(f, 0u);
+  EventWriter* events = w.StartThread(1, "main");
+  ASSERT_NE(events, nullptr);
+  for (uint64_t i = 0; i < 20'000'000 && !w.stopped(); ++i)
+    events->AppendAt(i, format::EventKind::kLine, f, 1);
+  ASSERT_TRUE(w.stopped());
+  w.AddCodeRange(f, 0x7f0000001000, 64);
+  (void)w.Close();
+  // Not even tried: no store, and no temporary file of one.
+  const std::string store = options.path + "/" + kCodeRangesFile;
+  EXPECT_FALSE(Env::Default()->FileExists(store));
+  EXPECT_FALSE(Env::Default()->FileExists(store + ".new"));
+  auto reader = TraceReader::Open(options.path);
+  ASSERT_TRUE(reader.ok()) << reader.status();
+  EXPECT_TRUE((*reader)->code_ranges().empty());
+  EXPECT_TRUE((*reader)->problems().empty());
+  auto report = VerifyTrace(options.path);
+  ASSERT_TRUE(report.ok());
+  EXPECT_TRUE(report->ok()) << report->errors.front();
 }
 
 TEST(FullDisk, RealTmpfs) {

@@ -3,7 +3,10 @@
 
 #include <unistd.h>
 
+#include <atomic>
+#include <cstdio>
 #include <string>
+#include <thread>
 
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
@@ -91,6 +94,12 @@ TEST(RoundTrip, EveryRecordType) {
   const TraceReader& r = **reader;
   EXPECT_TRUE(r.closed());
   EXPECT_TRUE(r.problems().empty());
+  // No code range was recorded: the optional store does not exist, and its
+  // absence is no problem.
+  EXPECT_FALSE(Env::Default()->FileExists(path + "/" + kCodeRangesFile));
+  EXPECT_TRUE(r.code_ranges().empty());
+  for (const StoreReader* s : r.stores())
+    EXPECT_NE(s->kind(), format::StoreKind::kCodeRanges);
   EXPECT_EQ(r.Property("command_line"), "app.py --fast");
   EXPECT_EQ(r.Property("include"), "app\npandas");
   EXPECT_EQ(r.header().pid, static_cast<uint64_t>(::getpid()));
@@ -198,6 +207,119 @@ TEST(RoundTrip, LiveReaderSeesGrowthAndState) {
   ASSERT_TRUE((*r)->Refresh().ok());
   EXPECT_TRUE((*r)->closed());
   EXPECT_FALSE((*r)->writer_alive());
+}
+
+TEST(RoundTrip, CodeRanges) {
+  ScratchDir dir;
+  const std::string path = dir / "ranges.trace";
+  auto writer = TraceWriter::Create(SmallChunks(path));  // 256 ranges a chunk
+  ASSERT_TRUE(writer.ok()) << writer.status();
+  TraceWriter& w = **writer;
+  const std::string store = path + "/" + kCodeRangesFile;
+
+  // A live reader before any range: no store, no problem.
+  const uint32_t f1 = w.AddFunction({"app", "main", "app.py", 1});
+  auto reader = TraceReader::Open(path);
+  ASSERT_TRUE(reader.ok()) << reader.status();
+  TraceReader& r = **reader;
+  EXPECT_TRUE(r.code_ranges().empty());
+  EXPECT_TRUE(r.problems().empty());
+  EXPECT_FALSE(Env::Default()->FileExists(store));
+
+  // The first range creates the store; the live reader finds it on refresh.
+  w.AddCodeRange(f1, 0x7f0000001000, 64);
+  EXPECT_TRUE(Env::Default()->FileExists(store));
+  EXPECT_FALSE(Env::Default()->FileExists(store + ".new"));
+  ASSERT_TRUE(r.Refresh().ok());
+  ASSERT_EQ(r.code_ranges().size(), 1u);
+  EXPECT_EQ(r.code_ranges()[0].begin, 0x7f0000001000u);
+  EXPECT_EQ(r.code_ranges()[0].size, 64u);
+  EXPECT_EQ(r.code_ranges()[0].function, f1);
+  EXPECT_TRUE(r.problems().empty());
+
+  // Enough ranges to cross several chunks; one function with two ranges.
+  constexpr uint32_t kMore = 700;
+  for (uint32_t i = 0; i < kMore; ++i) {
+    const uint32_t f =
+        w.AddFunction({"app.gen", absl::StrCat("g", i), "gen.py", i});
+    w.AddCodeRange(f, 0x7f0000002000 + uint64_t{i} * 64, 64);
+  }
+  w.AddCodeRange(f1, 0x7f0000100000, 4096);  // a second range of f1
+  // Dropped: no such function.
+  w.AddCodeRange(0, 0x10, 16);
+  w.AddCodeRange(kMore + 2, 0x20, 16);
+
+  ASSERT_TRUE(r.Refresh().ok());
+  auto live = r.code_ranges();
+  ASSERT_EQ(live.size(), kMore + 2u);
+  for (uint32_t i = 0; i < kMore; ++i) {
+    ASSERT_EQ(live[i + 1].function, i + 2) << i;
+    ASSERT_EQ(live[i + 1].begin, 0x7f0000002000 + uint64_t{i} * 64) << i;
+    ASSERT_LE(live[i + 1].function, r.functions().size());
+  }
+  EXPECT_EQ(live.back().function, f1);
+  EXPECT_EQ(live.back().size, 4096u);
+  auto live_report = VerifyTrace(path);
+  ASSERT_TRUE(live_report.ok());
+  EXPECT_TRUE(live_report->ok()) << live_report->errors[0];
+  EXPECT_EQ(live_report->code_ranges, kMore + 2u);
+
+  ASSERT_TRUE(w.Close().ok());
+  w.AddCodeRange(f1, 0x30, 16);  // after close: dropped, no crash
+
+  auto closed = TraceReader::Open(path);
+  ASSERT_TRUE(closed.ok()) << closed.status();
+  EXPECT_TRUE((*closed)->problems().empty());
+  ASSERT_EQ((*closed)->code_ranges().size(), kMore + 2u);
+  EXPECT_EQ((*closed)->code_ranges()[0].begin, 0x7f0000001000u);
+  const StoreReader* ranges_store = nullptr;
+  for (const StoreReader* s : (*closed)->stores())
+    if (s->kind() == format::StoreKind::kCodeRanges) ranges_store = s;
+  ASSERT_NE(ranges_store, nullptr);
+  EXPECT_TRUE(ranges_store->closed());
+  EXPECT_EQ(ranges_store->header().chunk_shift, 12u);  // the metadata shift
+  EXPECT_EQ(ranges_store->sealed_chunks(), (kMore + 2u) * 16 / 4096);
+  auto report = VerifyTrace(path);
+  ASSERT_TRUE(report.ok());
+  EXPECT_TRUE(report->ok()) << report->errors[0];
+  EXPECT_EQ(report->code_ranges, kMore + 2u);
+}
+
+// The writer commits a function before its range and the reader reads
+// ranges before functions: a reader polling a running writer never sees a
+// range whose function it cannot see.
+TEST(RoundTrip, LiveRangesNeverNameAnUnseenFunction) {
+  ScratchDir dir;
+  const std::string path = dir / "live.trace";
+  auto writer = TraceWriter::Create(SmallChunks(path));
+  ASSERT_TRUE(writer.ok());
+  TraceWriter& w = **writer;
+  constexpr uint32_t kFunctions = 20000;
+  std::atomic<bool> done{false};
+  std::thread producer([&] {
+    for (uint32_t i = 0; i < kFunctions; ++i) {
+      const uint32_t f = w.AddFunction({"m", "f", "m.py", i});
+      w.AddCodeRange(f, 0x1000 + uint64_t{i} * 32, 32);
+    }
+    done.store(true, std::memory_order_release);
+  });
+  auto reader = TraceReader::Open(path);
+  ASSERT_TRUE(reader.ok()) << reader.status();
+  uint64_t polls = 0, dangling = 0;
+  for (;;) {
+    const bool finished = done.load(std::memory_order_acquire);
+    ASSERT_TRUE((*reader)->Refresh().ok());
+    ASSERT_TRUE((*reader)->problems().empty()) << (*reader)->problems()[0];
+    const uint64_t functions = (*reader)->functions().size();
+    for (const auto& range : (*reader)->code_ranges())
+      dangling += range.function == 0 || range.function > functions;
+    ++polls;
+    if (finished) break;
+  }
+  producer.join();
+  EXPECT_EQ(dangling, 0u);
+  EXPECT_EQ((*reader)->code_ranges().size(), kFunctions);
+  std::printf("%llu polls\n", static_cast<unsigned long long>(polls));
 }
 
 TEST(RoundTrip, ByteStoreAcrossChunks) {

@@ -85,7 +85,8 @@ constexpr ExportTable kTables[] = {
      " end_ts INTEGER, event_count INTEGER"},
     {"functions", "tracestore_functions",
      "id INTEGER PRIMARY KEY, module TEXT, name TEXT, file TEXT,"
-     " line INTEGER, is_python INTEGER, traced INTEGER, code_addr INTEGER"},
+     " line INTEGER, is_python INTEGER, traced INTEGER, code_addr INTEGER,"
+     " slot_begin INTEGER, slot_end INTEGER"},
 };
 
 constexpr const char* kIndexes[] = {

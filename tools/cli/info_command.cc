@@ -45,9 +45,11 @@ int RunInfo(const std::vector<std::string>& args) {
   }
   const TraceReader& t = **opened;
   uint64_t waited = 0, dropped = 0;
+  bool has_code_ranges = false;  // the store is optional (stack mode)
   for (const StoreReader* s : t.stores()) {
     waited += s->waited();
     dropped += s->dropped();
+    has_code_ranges |= s->kind() == format::StoreKind::kCodeRanges;
   }
   const auto& h = t.header();
   auto line = [](const char* key, const std::string& value) {
@@ -67,6 +69,8 @@ int RunInfo(const std::vector<std::string>& args) {
   line("events", absl::StrFormat("%d", t.total_events()));
   line("marks", absl::StrFormat("%d", t.marks().size()));
   line("strings", absl::StrFormat("%d", t.strings().size()));
+  if (has_code_ranges)
+    line("code ranges", absl::StrFormat("%d", t.code_ranges().size()));
   line("waited", absl::StrFormat("%d appends waited for a chunk", waited));
   line("dropped", absl::StrFormat("%d appends dropped", dropped));
   if (t.stop_reason() != format::StopReason::kNone)

@@ -115,11 +115,13 @@ absl::Status TraceReader::OpenHeader() {
 }
 
 absl::Status TraceReader::RefreshStore(std::unique_ptr<StoreReader>& store,
-                                       const char* name,
-                                       format::StoreKind kind) {
+                                       const char* name, format::StoreKind kind,
+                                       bool optional) {
   if (store == nullptr) {
     auto opened = StoreReader::Open(env_, path_ + "/" + name, kind);
     if (!opened.ok()) {
+      if (optional && absl::IsNotFound(opened.status()))
+        return absl::OkStatus();  // not (yet) recorded: nothing wrong
       std::string message(opened.status().message());
       if (std::find(open_problems_.begin(), open_problems_.end(), message) ==
           open_problems_.end())
@@ -143,6 +145,10 @@ absl::Status TraceReader::Refresh() {
     TS_RETURN_IF_ERROR(
         RefreshStore(events_[i], name.c_str(), format::StoreKind::kEvents));
   }
+  // Before functions: the writer commits a function before its ranges.
+  TS_RETURN_IF_ERROR(RefreshStore(code_ranges_, kCodeRangesFile,
+                                  format::StoreKind::kCodeRanges,
+                                  /*optional=*/true));
   TS_RETURN_IF_ERROR(
       RefreshStore(functions_, kFunctionsFile, format::StoreKind::kFunctions));
   TS_RETURN_IF_ERROR(
@@ -207,6 +213,9 @@ std::span<const format::MarkRecord> TraceReader::marks() const {
 std::span<const format::StringRecord> TraceReader::strings() const {
   return RecordsOf<format::StringRecord>(strings_);
 }
+std::span<const format::CodeRangeRecord> TraceReader::code_ranges() const {
+  return RecordsOf<format::CodeRangeRecord>(code_ranges_);
+}
 
 std::string_view TraceReader::String(uint32_t id) const {
   auto table = strings();
@@ -245,7 +254,8 @@ uint64_t TraceReader::total_events() const {
 
 std::vector<const StoreReader*> TraceReader::stores() const {
   std::vector<const StoreReader*> out;
-  for (const auto* s : {&marks_, &threads_, &functions_, &strings_, &strbytes_})
+  for (const auto* s :
+       {&marks_, &threads_, &functions_, &strings_, &strbytes_, &code_ranges_})
     if (*s) out.push_back(s->get());
   for (const auto& s : events_)
     if (s) out.push_back(s.get());

@@ -54,6 +54,7 @@ absl::Status TraceView::Refresh() {
                         .load(std::memory_order_acquire));
   if (calls_) calls_->Update(*reader_, ended_);
   if (event_functions_) IndexEventFunctions(*reader_, *event_functions_);
+  if (first_code_ranges_) first_code_ranges_->Update(*reader_);
   return absl::OkStatus();
 }
 
@@ -74,18 +75,30 @@ absl::Status TraceView::CheckStores(unsigned needs) const {
   if (needs & kMarks) files.push_back(kMarksFile);
   std::vector<std::string> missing;
   const auto stores = reader_->stores();
-  for (const char* file : files) {
+  auto opened = [&](const char* file) {
     const std::string full = path() + "/" + file;
-    bool found = false;
-    for (const StoreReader* s : stores) found |= s->path() == full;
-    if (!found) missing.push_back(file);
-  }
+    for (const StoreReader* s : stores)
+      if (s->path() == full) return true;
+    return false;
+  };
+  for (const char* file : files)
+    if (!opened(file)) missing.push_back(file);
   if (needs & kEvents) {
     for (uint32_t i = 0; i < reader_->threads().size(); ++i)
       if (reader_->event_store(i) == nullptr)
         missing.push_back(EventsFileName(i));
   }
-  if (missing.empty()) return absl::OkStatus();
+  if (missing.empty()) {
+    // An optional store that is absent is no failure; one the reader left
+    // out as damaged is (problems() names it; an absent one it does not).
+    if ((needs & kCodeRanges) && !opened(kCodeRangesFile)) {
+      const std::string name = std::string("/") + kCodeRangesFile + ":";
+      for (const std::string& problem : reader_->problems())
+        if (problem.find(name) != std::string::npos)
+          return absl::DataLossError(problem);
+    }
+    return absl::OkStatus();
+  }
   // The reader says why it left the store out; fall back to "missing".
   for (const std::string& problem : reader_->problems())
     if (problem.find("/" + missing.front()) != std::string::npos)
@@ -106,6 +119,14 @@ const CallTree& TraceView::calls_by_function() {
   calls();
   calls_->EnableFunctionIndex(*reader_);
   return *calls_;
+}
+
+const FirstCodeRanges& TraceView::first_code_ranges() {
+  if (!first_code_ranges_) {
+    first_code_ranges_ = std::make_unique<FirstCodeRanges>();
+    first_code_ranges_->Update(*reader_);
+  }
+  return *first_code_ranges_;
 }
 
 const PostingIndex& TraceView::event_functions() {

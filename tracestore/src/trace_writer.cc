@@ -48,6 +48,21 @@ absl::StatusOr<std::unique_ptr<StoreWriter>> TraceWriter::CreateStore(
   return StoreWriter::Create(o, filler_.get());
 }
 
+absl::StatusOr<std::unique_ptr<StoreWriter>> TraceWriter::CreateStoreLive(
+    const std::string& name, StoreKind kind) {
+  // A reader that finds the file must find a whole store header: a file
+  // created in place would be empty (or all zeros) for a moment, which the
+  // reader cannot tell from damage. The rename publishes it whole. The
+  // StoreWriter keeps the temporary name for its messages; its descriptor
+  // and mappings follow the file.
+  const std::string temp = name + ".new";
+  auto store = CreateStore(temp, kind, options_.metadata_chunk_shift, 0);
+  if (!store.ok()) return store.status();
+  TS_RETURN_IF_ERROR(
+      env_->Rename(options_.path + "/" + temp, options_.path + "/" + name));
+  return store;
+}
+
 absl::Status TraceWriter::Open() {
   std::string properties;
   for (const auto& [key, value] : options_.properties) {
@@ -230,6 +245,25 @@ void TraceWriter::AddMark(uint32_t thread_index, std::string_view name,
   marks_->Append(r);
 }
 
+void TraceWriter::AddCodeRange(uint32_t function, uint64_t begin,
+                               uint32_t size) {
+  std::lock_guard<std::mutex> lock(mu_);
+  // An unknown id would make the trace unsound; a known one is committed
+  // already, so a reader that reads ranges before functions resolves it.
+  if (closed_ || function == 0 || function > functions_->count()) return;
+  if (code_ranges_ == nullptr) {
+    // Nothing to count the drop in yet; no new file on a full disk.
+    if (filler_->stopped()) return;
+    auto store = CreateStoreLive(kCodeRangesFile, StoreKind::kCodeRanges);
+    if (!store.ok()) {
+      filler_->Stop(store.status());
+      return;
+    }
+    code_ranges_ = *std::move(store);
+  }
+  code_ranges_->Append(format::CodeRangeRecord{begin, size, function});
+}
+
 absl::Status TraceWriter::Close() {
   std::lock_guard<std::mutex> lock(mu_);
   if (closed_ || header_ == nullptr) return absl::OkStatus();
@@ -237,7 +271,8 @@ absl::Status TraceWriter::Close() {
   for (auto& events : event_writers_) EndThreadLocked(events.get(), end);
   closed_ = true;
   absl::Status status;
-  for (auto* store : {&marks_, &threads_, &functions_, &strings_, &strbytes_}) {
+  for (auto* store : {&code_ranges_, &marks_, &threads_, &functions_, &strings_,
+                      &strbytes_}) {
     if (*store) status.Update((*store)->Close());
   }
   format::TraceHeader& h = *header_;

@@ -4,6 +4,9 @@
 
 #include <xxhash.h>
 
+#include <algorithm>
+#include <vector>
+
 #include "absl/strings/str_cat.h"
 #include "tracestore/trace_reader.h"
 
@@ -90,6 +93,49 @@ void VerifyTraceHeader(const TraceReader& t, VerifyReport& report) {
 
 bool ValidKind(EventKind k) {
   return k >= EventKind::kCall && k <= EventKind::kMark;
+}
+
+// Every code range names a known function, fits the address space and
+// overlaps no other (format.h: a native address maps to one function).
+void VerifyCodeRanges(const TraceReader& t, VerifyReport& report) {
+  const auto ranges = t.code_ranges();
+  const uint64_t functions = t.functions().size();
+  report.code_ranges = ranges.size();
+  std::vector<uint64_t> order;  // indexes of the non-empty ranges
+  order.reserve(ranges.size());
+  for (uint64_t i = 0; i < ranges.size(); ++i) {
+    const auto& r = ranges[i];
+    const char* what = nullptr;
+    if (r.function == 0 || r.function > functions) {
+      what = "names an unknown function";
+    } else if (r.begin + r.size < r.begin) {
+      what = "runs past the end of the address space";
+    } else if (r.size > 0) {
+      order.push_back(i);
+    }
+    if (what != nullptr) {
+      report.errors.push_back(
+          absl::StrCat(t.path(), ": code range ", i, " ", what));
+      if (report.errors.size() > 100) return;
+    }
+  }
+  std::sort(order.begin(), order.end(), [&](uint64_t a, uint64_t b) {
+    return ranges[a].begin < ranges[b].begin;
+  });
+  // Sorted by start, a range overlaps an earlier one exactly when it starts
+  // before the furthest end so far.
+  uint64_t furthest = 0;  // index into order of the range ending last
+  for (uint64_t k = 1; k < order.size(); ++k) {
+    const auto& a = ranges[order[furthest]];
+    const auto& b = ranges[order[k]];
+    if (b.begin < a.begin + a.size) {
+      report.errors.push_back(absl::StrCat(t.path(), ": code ranges ",
+                                           order[furthest], " and ", order[k],
+                                           " overlap"));
+      if (report.errors.size() > 100) return;
+    }
+    if (b.begin + b.size > a.begin + a.size) furthest = k;
+  }
 }
 
 }  // namespace
@@ -186,6 +232,7 @@ absl::StatusOr<VerifyReport> VerifyTrace(const std::string& path, Env* env) {
       last = ticks;
     }
   }
+  VerifyCodeRanges(t, report);
   for (uint64_t i = 0; i < t.marks().size(); ++i) {
     const auto& m = t.marks()[i];
     if (m.thread >= threads.size() || m.name > nstrings ||

@@ -82,7 +82,8 @@ class Env {
   virtual absl::StatusOr<std::unique_ptr<ReadableFile>> OpenReadable(
       const std::string& path) = 0;
   virtual bool FileExists(const std::string& path) = 0;
-  // Renames a directory; `to` may exist if it is empty.
+  // Renames a file or a directory (rename(2)): a file replaces `to`; a
+  // directory may replace `to` if it is empty.
   virtual absl::Status Rename(const std::string& from, const std::string& to) = 0;
   // Removes a directory and the files in it (not recursive).
   virtual absl::Status RemoveDir(const std::string& path) = 0;

@@ -10,6 +10,8 @@
 //   strbytes.store          the UTF-8 bytes the StringRecords point into
 //   threads.store           ThreadRecord
 //   marks.store             MarkRecord
+//   coderanges.store        CodeRangeRecord (optional: only traces that
+//                           recorded a range have it)
 //
 // Every store file starts with a StoreHeader region of kStoreHeaderBytes, then
 // its records back to back. All fields are little-endian fixed width; every
@@ -105,6 +107,7 @@ enum class StoreKind : uint32_t {
   kStringBytes = 4,
   kThreads = 5,
   kMarks = 6,
+  kCodeRanges = 7,
 };
 
 // The header region at the start of every store file. The first 4 KiB hold
@@ -250,6 +253,18 @@ struct MarkRecord {
 static_assert(std::is_trivially_copyable_v<MarkRecord> &&
               sizeof(MarkRecord) == 32);
 
+// The native code range a function runs through (stack mode: its
+// trampoline slot). A function may have several ranges; ranges never overlap.
+// The writer commits a function's record before any of its ranges, so a
+// reader that reads ranges before functions never sees a dangling id.
+struct CodeRangeRecord {
+  uint64_t begin;     // first byte (an address in the recording process)
+  uint32_t size;      // bytes; the range is [begin, begin + size)
+  uint32_t function;  // FunctionRecord id
+};
+static_assert(std::is_trivially_copyable_v<CodeRangeRecord> &&
+              sizeof(CodeRangeRecord) == 16);
+
 // Record size and chunk size of each kind of store.
 constexpr uint32_t RecordBytes(StoreKind kind) {
   switch (kind) {
@@ -259,6 +274,7 @@ constexpr uint32_t RecordBytes(StoreKind kind) {
     case StoreKind::kStringBytes: return 1;
     case StoreKind::kThreads: return sizeof(ThreadRecord);
     case StoreKind::kMarks: return sizeof(MarkRecord);
+    case StoreKind::kCodeRanges: return sizeof(CodeRangeRecord);
   }
   return 0;
 }

@@ -14,6 +14,8 @@ inline constexpr char kStringsFile[] = "strings.store";
 inline constexpr char kStringBytesFile[] = "strbytes.store";
 inline constexpr char kThreadsFile[] = "threads.store";
 inline constexpr char kMarksFile[] = "marks.store";
+// Optional: created on the first code range (TraceWriter::AddCodeRange).
+inline constexpr char kCodeRangesFile[] = "coderanges.store";
 
 // "events.<index>.store"
 inline std::string EventsFileName(uint32_t thread_index) {

@@ -9,12 +9,14 @@
 //   (*trace)->Refresh();                     // follow a running writer
 //
 // Consistency: Refresh() reads the stores in dependency order (marks,
-// threads, events, functions, strings, string bytes), so every id a visible
-// record refers to is visible too, even while the writer runs.
+// threads, events, code ranges, functions, strings, string bytes), so every
+// id a visible record refers to is visible too, even while the writer runs.
 //
 // A damaged store does not fail the trace: it is left out (or read up to its
 // torn tail) and described in problems(). Open fails only when the trace
-// header is unusable.
+// header is unusable. coderanges.store is optional: a trace without it (most
+// traces) has no code ranges and no problem; it is looked for again at each
+// Refresh() until the writer creates it.
 //
 // Thread-safety: one thread at a time; spans are valid until the next
 // Refresh() that reports a remap (generation() changed) or destruction.
@@ -70,6 +72,8 @@ class TraceReader {
   std::span<const format::ThreadRecord> threads() const;
   std::span<const format::MarkRecord> marks() const;
   std::span<const format::StringRecord> strings() const;
+  // In the order recorded; empty when the trace has no coderanges.store.
+  std::span<const format::CodeRangeRecord> code_ranges() const;
   // The string with this id; "" for 0 or an id out of range.
   std::string_view String(uint32_t id) const;
   // A thread's end time, read atomically (0 while running).
@@ -90,8 +94,10 @@ class TraceReader {
  private:
   TraceReader(std::string path, Env* env) : path_(std::move(path)), env_(env) {}
   absl::Status OpenHeader();
+  // `optional`: a missing file is no problem (tried again next time).
   absl::Status RefreshStore(std::unique_ptr<StoreReader>& store,
-                            const char* name, format::StoreKind kind);
+                            const char* name, format::StoreKind kind,
+                            bool optional = false);
 
   std::string path_;
   Env* env_;
@@ -101,6 +107,7 @@ class TraceReader {
 
   std::unique_ptr<StoreReader> marks_, threads_, functions_, strings_,
       strbytes_;
+  std::unique_ptr<StoreReader> code_ranges_;  // optional
   std::vector<std::unique_ptr<StoreReader>> events_;  // by thread index
   std::vector<std::string> open_problems_;  // stores that failed to open
 };

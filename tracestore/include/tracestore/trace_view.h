@@ -28,6 +28,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "tracestore/calls.h"
+#include "tracestore/code_ranges.h"
 #include "tracestore/env.h"
 #include "tracestore/event_scan.h"
 #include "tracestore/trace_reader.h"
@@ -43,6 +44,9 @@ class TraceView {
     kFunctions = 1u << 2,  // functions.store
     kStrings = 1u << 3,    // strings.store and strbytes.store
     kMarks = 1u << 4,      // marks.store
+    // coderanges.store when the trace has one: only a damaged one fails
+    // (most traces have none, which is fine).
+    kCodeRanges = 1u << 5,
   };
 
   static absl::StatusOr<std::unique_ptr<TraceView>> Open(
@@ -73,6 +77,8 @@ class TraceView {
   const CallTree& calls_by_function();
   // The function index over events, built on first use.
   const PostingIndex& event_functions();
+  // Each function's first code range, built on first use.
+  const FirstCodeRanges& first_code_ranges();
 
  private:
   TraceView(std::unique_ptr<TraceReader> reader, dev_t dev, ino_t ino)
@@ -86,6 +92,7 @@ class TraceView {
   std::vector<uint64_t> ended_;  // thread end ticks read before the refresh
   std::unique_ptr<CallTree> calls_;
   std::unique_ptr<PostingIndex> event_functions_;
+  std::unique_ptr<FirstCodeRanges> first_code_ranges_;
 };
 
 }  // namespace tracestore

@@ -129,6 +129,13 @@ class TraceWriter {
   // Records a mark at the current time.
   void AddMark(uint32_t thread_index, std::string_view name,
                format::MarkKind kind, uint64_t value = 0);
+  // Records that `function` (an id AddFunction returned) runs through the
+  // native code [begin, begin + size), e.g. its stack-mode trampoline slot.
+  // The first call creates coderanges.store; a trace that never calls this
+  // has none. Ranges must not overlap. Dropped when `function` is not a
+  // recorded function, or when recording stopped before the store existed
+  // (no new file on a full disk); afterwards like the other stores.
+  void AddCodeRange(uint32_t function, uint64_t begin, uint32_t size);
 
   // True once recording stopped (disk full, I/O error).
   bool stopped() const;
@@ -143,6 +150,10 @@ class TraceWriter {
   absl::StatusOr<std::unique_ptr<StoreWriter>> CreateStore(
       const std::string& name, format::StoreKind kind, uint32_t chunk_shift,
       uint32_t thread_index, bool mutable_records = false);
+  // Creates a store while the trace is recording: under a temporary name,
+  // renamed into place once its header is written.
+  absl::StatusOr<std::unique_ptr<StoreWriter>> CreateStoreLive(
+      const std::string& name, format::StoreKind kind);
   uint32_t InternLocked(std::string_view s);
   void EndThreadLocked(EventWriter* events, uint64_t end_ticks);
   void OnStop(const absl::Status& why);
@@ -159,6 +170,7 @@ class TraceWriter {
   bool closed_ = false;
   std::unique_ptr<StoreWriter> functions_, strings_, strbytes_, threads_,
       marks_;
+  std::unique_ptr<StoreWriter> code_ranges_;  // from the first AddCodeRange
   struct XxHash {
     size_t operator()(std::string_view s) const;
   };

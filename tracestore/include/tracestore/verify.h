@@ -24,6 +24,7 @@ struct VerifyReport {
   std::vector<std::string> errors;  // each makes the trace unsound
   std::vector<std::string> notes;   // state worth knowing, not errors
   uint64_t threads = 0, functions = 0, strings = 0, marks = 0, events = 0;
+  uint64_t code_ranges = 0;         // 0 also when there is no such store
   uint64_t chunks_checked = 0;      // checksums verified
   bool ok() const { return errors.empty(); }
 };
