@@ -39,6 +39,9 @@ void EtwEmitter::OnFunction(uint32_t id, FunctionDesc desc) {
     described_.resize(id, 0);
   }
   functions_[id - 1] = std::move(desc);
+  if (functions_[id - 1].begin != 0 &&
+      events_->IsEnabled(etwbridge::PythonEvent::kFunction))
+    Describe(id, events_->generation());
 }
 
 void EtwEmitter::Describe(uint32_t id, uint32_t generation) {
@@ -46,8 +49,7 @@ void EtwEmitter::Describe(uint32_t id, uint32_t generation) {
   std::atomic_ref<uint32_t> seen(described_[id - 1]);
   if (seen.load(std::memory_order_relaxed) == generation) return;
   const FunctionDesc& f = functions_[id - 1];
-  // Instrumented mode: no code range (BeginAddress = EndAddress = 0).
-  events_->Function(id, 0, 0, f.line, f.file, f.name, f.is_python);
+  events_->Function(id, f.begin, f.end, f.line, f.file, f.name, f.is_python);
   seen.store(generation, std::memory_order_relaxed);
 }
 

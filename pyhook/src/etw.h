@@ -50,7 +50,11 @@ class EtwEmitter {
     std::string name;  // qualified name
     int32_t line = 0;
     bool is_python = true;
+    // Stack mode: the function's trampoline slot [begin, end); else 0.
+    uint64_t begin = 0, end = 0;
   };
+  // A function with a code range is described at once (stack mode has no
+  // Push to describe it before); others before their first Push.
   void OnFunction(uint32_t id, FunctionDesc desc);
 
   // A call (or resume) of `id` from `caller` (0: unknown) at `line`, and

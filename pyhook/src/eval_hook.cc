@@ -1,6 +1,8 @@
-// The PEP 523 eval-frame backend: every Python frame the interpreter
+// The PEP 523 eval-frame backends: every Python frame the interpreter
 // evaluates passes through EvalHook, which records a call (or resume) before
-// and a return (unwind, yield) after the default evaluation.
+// and a return (unwind, yield) after the default evaluation; or, in stack
+// mode, through StackHook, which calls a traced frame's evaluation through
+// its function's trampoline slot and records nothing.
 //
 // Cost per traced call: two co_extra reads are not needed (the word is read
 // once), two clock reads, two 16-byte appends, and a cached line lookup for
@@ -10,6 +12,7 @@
 
 #include "compat.h"
 #include "recorder.h"
+#include "stack_mode.h"
 
 namespace tracestore::pyhook {
 
@@ -61,6 +64,35 @@ PyObject* EvalHook(PyThreadState* ts, compat::Frame* f, int throwflag) {
   return result;
 }
 
+// Stack mode: traced frames run through their function's trampoline slot,
+// which calls the next evaluator; nothing is recorded per call.
+using SlotFunc = PyObject* (*)(PyThreadState*, compat::Frame*, int,
+                               compat::EvalFrameFunc);
+uintptr_t g_slot_zero = 0;               // StackMode::slot_zero()
+compat::EvalFrameFunc g_stack_next = nullptr;  // what a slot calls
+
+[[gnu::noinline]] uint64_t RegisterForStack(PyCodeObject* code,
+                                            compat::Frame* f) {
+  Recorder* r = Recorder::current();
+  return r != nullptr ? r->CodeWord(code, compat::FrameGlobals(f)) : 0;
+}
+
+PyObject* StackHook(PyThreadState* ts, compat::Frame* f, int throwflag) {
+  PyCodeObject* code = compat::FrameCode(f);
+  if (code != nullptr) [[likely]] {
+    uint64_t word = compat::GetCodeExtra(code, Recorder::code_extra_index());
+    if (CodeSession(word) != static_cast<uint16_t>(Recorder::session()))
+        [[unlikely]]
+      word = RegisterForStack(code, f);
+    if (word & kCodeTraced) {
+      const auto slot = reinterpret_cast<SlotFunc>(
+          g_slot_zero + CodeFunctionId(word) * thunk::kSlotBytes);
+      return slot(ts, f, throwflag, g_stack_next);
+    }
+  }
+  return g_stack_next(ts, f, throwflag);
+}
+
 // The floor: what any eval-frame recorder costs at least.
 thread_local uint64_t floor_sink __attribute__((tls_model("initial-exec")));
 
@@ -79,16 +111,36 @@ absl::Status InstallFloor() {
   return absl::OkStatus();
 }
 
-absl::Status InstallEvalFrame(Recorder&) {
-  if (compat::EvalFrameIs(EvalHook)) return absl::OkStatus();
+namespace {
+
+// Installs `hook`, remembering another tool's evaluator (if any) as the
+// next one to call.
+void Install(compat::EvalFrameFunc hook) {
   auto current = reinterpret_cast<compat::EvalFrameFunc>(
       _PyInterpreterState_GetEvalFrameFunc(PyInterpreterState_Get()));
   g_previous = current == reinterpret_cast<compat::EvalFrameFunc>(
                               &_PyEval_EvalFrameDefault)
                    ? nullptr
                    : current;
-  compat::SetEvalFrame(EvalHook);
+  compat::SetEvalFrame(hook);
   compat::DeoptimizeInlinedCalls();
+}
+
+}  // namespace
+
+absl::Status InstallEvalFrame(Recorder&) {
+  if (!compat::EvalFrameIs(EvalHook)) Install(EvalHook);
+  return absl::OkStatus();
+}
+
+absl::Status InstallStack(const StackMode& stack) {
+  g_slot_zero = stack.slot_zero();
+  if (compat::EvalFrameIs(StackHook)) return absl::OkStatus();
+  Install(StackHook);
+  g_stack_next = g_previous != nullptr
+                     ? g_previous
+                     : reinterpret_cast<compat::EvalFrameFunc>(
+                           &_PyEval_EvalFrameDefault);
   return absl::OkStatus();
 }
 
@@ -98,7 +150,8 @@ void RemoveEvalFrame() {
         &_PyEval_EvalFrameDefault));
     return;
   }
-  if (!compat::EvalFrameIs(EvalHook)) return;
+  if (!compat::EvalFrameIs(EvalHook) && !compat::EvalFrameIs(StackHook))
+    return;
   compat::SetEvalFrame(g_previous != nullptr
                            ? g_previous
                            : reinterpret_cast<compat::EvalFrameFunc>(

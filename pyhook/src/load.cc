@@ -6,6 +6,9 @@
 //   t["functions"][0]  -> {"id": 1, "module": ..., "name": ..., ...}
 //   t["events"][0]     -> [(ns, "call", function_id, value), ...] (thread 0)
 
+#include <utility>
+#include <vector>
+
 #include "compat.h"
 #include "tracestore/trace_reader.h"
 
@@ -48,14 +51,22 @@ PyObject* LoadTrace(const TraceReader& t) {
   PyObject* events = PyList_New(0);
   PyObject* marks = PyList_New(0);
   bool ok = out && functions && threads && events && marks;
+  // Stack mode: each function's trampoline slot (0, 0 when none).
+  std::vector<std::pair<uint64_t, uint64_t>> slots(t.functions().size());
+  for (const auto& r : t.code_ranges())
+    if (r.function >= 1 && r.function <= slots.size())
+      slots[r.function - 1] = {r.begin, r.begin + r.size};
   for (const auto& f : t.functions()) {
     if (!ok) break;
+    const auto [slot_begin, slot_end] = slots[f.id - 1];
     PyObject* d = Py_BuildValue(
-        "{s:I,s:N,s:N,s:N,s:I,s:O,s:O}", "id", f.id, "module",
+        "{s:I,s:N,s:N,s:N,s:I,s:O,s:O,s:K,s:K}", "id", f.id, "module",
         Str(t.String(f.module)), "name", Str(t.String(f.qualname)), "file",
         Str(t.String(f.file)), "line", f.first_line, "is_python",
         (f.flags & format::kFunctionIsPython) ? Py_True : Py_False, "traced",
-        (f.flags & format::kFunctionTraced) ? Py_True : Py_False);
+        (f.flags & format::kFunctionTraced) ? Py_True : Py_False,
+        "slot_begin", static_cast<unsigned long long>(slot_begin), "slot_end",
+        static_cast<unsigned long long>(slot_end));
     ok = d && PyList_Append(functions, d) == 0;
     Py_XDECREF(d);
   }
@@ -98,6 +109,7 @@ PyObject* LoadTrace(const TraceReader& t) {
     Py_XDECREF(d);
   }
   ok = ok && Put(out, "closed", PyBool_FromLong(t.closed())) &&
+       Put(out, "pid", PyLong_FromUnsignedLongLong(t.header().pid)) &&
        Put(out, "properties", [&] {
          PyObject* p = PyDict_New();
          for (const auto& [k, v] : t.properties())

@@ -10,10 +10,13 @@
 // recording session is process-wide by nature: the eval-frame hook and
 // co_extra are per interpreter).
 
+#include <unwind.h>
+
 #include <string>
 #include <vector>
 
 #include "compat.h"
+#include "perf_files.h"
 #include "recorder.h"
 
 namespace tracestore::pyhook {
@@ -78,16 +81,16 @@ PyObject* Start(PyObject*, PyObject* args, PyObject* kwargs) {
                                  "exclude_dirs", "keep_dirs", "hook",
                                  "with_threads", "lines",    "c_calls",
                                  "properties", "quiet",     "etw",
-                                 nullptr};
+                                 "perf_files", nullptr};
   const char* path = nullptr;
   const char* hook = "eval-frame";
   PyObject *include = nullptr, *exclude = nullptr, *exclude_dirs = nullptr,
            *keep_dirs = nullptr, *properties = nullptr, *etw = nullptr;
-  int with_threads = 1, lines = 0, c_calls = 0, quiet = 0;
+  int with_threads = 1, lines = 0, c_calls = 0, quiet = 0, perf_files = 1;
   if (!PyArg_ParseTupleAndKeywords(
-          args, kwargs, "s|OOOOspppOpO", const_cast<char**>(kwlist), &path,
+          args, kwargs, "s|OOOOspppOpOp", const_cast<char**>(kwlist), &path,
           &include, &exclude, &exclude_dirs, &keep_dirs, &hook, &with_threads,
-          &lines, &c_calls, &properties, &quiet, &etw))
+          &lines, &c_calls, &properties, &quiet, &etw, &perf_files))
     return nullptr;
   Recorder::Config config;
   config.path = path;
@@ -108,17 +111,27 @@ PyObject* Start(PyObject*, PyObject* args, PyObject* kwargs) {
     config.backend = Backend::kMonitoring;
   } else if (h == "setprofile") {
     config.backend = Backend::kSetprofile;
+  } else if (h == "stack") {
+    if (lines || c_calls) {
+      PyErr_SetString(PyExc_ValueError,
+                      "stack mode records no calls or lines: lines and "
+                      "c_calls need instrumented mode");
+      return nullptr;
+    }
+    config.backend = Backend::kStack;
   } else if (h == "_floor") {
     config.backend = Backend::kFloor;  // benchmark reference only
   } else {
     PyErr_Format(PyExc_ValueError,
-                 "unknown hook '%s' (eval-frame, monitoring, setprofile)", hook);
+                 "unknown hook '%s' (eval-frame, monitoring, setprofile, stack)",
+                 hook);
     return nullptr;
   }
   config.with_threads = with_threads != 0;
   config.lines = lines != 0;
   config.c_calls = c_calls != 0;
   config.quiet = quiet != 0;
+  config.perf_files = perf_files != 0;
   // etw: False/None (off), True (ETW or user_events), "capture" (in memory,
   // for tests: see _etw_events()), "capture-disabled" (benchmarks).
   if (etw != nullptr && etw != Py_None) {
@@ -252,6 +265,39 @@ PyObject* EtwEvents(PyObject*, PyObject*) {
   return out;
 }
 
+// See CoverStaleMappings (perf_files.h); `record` calls it first thing in
+// the program it exec()s.
+PyObject* CoverStaleMappingsPy(PyObject*, PyObject* arg) {
+  Py_ssize_t n = 0;
+  const char* text = PyUnicode_Check(arg) ? PyUnicode_AsUTF8AndSize(arg, &n)
+                                          : nullptr;
+  if (text == nullptr) {
+    if (!PyErr_Occurred()) PyErr_SetString(PyExc_TypeError, "expected str");
+    return nullptr;
+  }
+  return PyLong_FromSize_t(
+      CoverStaleMappings(std::string_view(text, static_cast<size_t>(n))));
+}
+
+// The return addresses of the calling thread's native stack, innermost
+// first, as the platform unwinder (libgcc, DWARF CFI) sees them: tests map
+// them through a trace's code ranges.
+PyObject* NativeStack(PyObject*, PyObject*) {
+  std::vector<uintptr_t> pcs;
+  _Unwind_Backtrace(
+      [](_Unwind_Context* context, void* arg) {
+        auto* out = static_cast<std::vector<uintptr_t>*>(arg);
+        out->push_back(_Unwind_GetIP(context));
+        return out->size() < 4096 ? _URC_NO_REASON : _URC_END_OF_STACK;
+      },
+      &pcs);
+  PyObject* list = PyList_New(static_cast<Py_ssize_t>(pcs.size()));
+  for (size_t i = 0; list != nullptr && i < pcs.size(); ++i)
+    PyList_SET_ITEM(list, static_cast<Py_ssize_t>(i),
+                    PyLong_FromUnsignedLongLong(pcs[i]));
+  return list;
+}
+
 PyObject* Hooks(PyObject*, PyObject*) {
   return MonitoringAvailable()
              ? Py_BuildValue("(sss)", "eval-frame", "monitoring", "setprofile")
@@ -288,6 +334,10 @@ PyMethodDef kMethods[] = {
      METH_VARARGS | METH_KEYWORDS,
      "mark(name, kind='point')\n--\n\nRecord a mark on this thread."},
     {"hooks", Hooks, METH_NOARGS, "The hook backends this interpreter offers."},
+    {"_cover_stale_mappings", CoverStaleMappingsPy, METH_O,
+     "Hide the mappings from before exec() from perf; returns bytes covered."},
+    {"_native_stack", NativeStack, METH_NOARGS,
+     "Return addresses of this thread's native stack, innermost first."},
     {"_etw_events", EtwEvents, METH_NOARGS,
      "The decoded events of the last session started with etw='capture'."},
     {"load", Load, METH_O,

@@ -214,10 +214,18 @@ uint64_t Recorder::CodeWord(PyCodeObject* code, PyObject* globals) {
     info.code_addr = reinterpret_cast<uintptr_t>(code);
     id = writer_->AddFunction(info);
     traced = id != 0;
+    uintptr_t slot = 0;
+    if (traced && stack_) {
+      slot = stack_->AddFunction(id, info.qualname, file);
+      traced = slot != 0;
+      if (traced) writer_->AddCodeRange(id, slot, thunk::kSlotBytes);
+    }
     if (traced && config_.lines) EnableLinesFor(code);
     if (traced && etw_sink_)
-      etw_sink_->OnFunction(id, {std::string(file), std::string(info.qualname),
-                                 static_cast<int32_t>(info.first_line), true});
+      etw_sink_->OnFunction(
+          id, {std::string(file), std::string(info.qualname),
+               static_cast<int32_t>(info.first_line), true, slot,
+               slot != 0 ? slot + thunk::kSlotBytes : 0});
   }
   uint64_t body = 0;
   if (traced && compat::IsGeneratorCode(code))
@@ -353,6 +361,14 @@ absl::Status Recorder::Start(const Config& config) {
   if (!writer.ok()) return writer.status();
   r->writer_ = *std::move(writer);
   r->starter_ident_ = PyThread_get_thread_ident();
+  if (config.backend == Backend::kStack) {
+    std::string why;
+    r->stack_ = StackMode::Start(config.perf_files, &why);
+    if (r->stack_ == nullptr) {
+      (void)r->writer_->Close();
+      return absl::FailedPreconditionError(why);
+    }
+  }
   if (config.etw != Config::Etw::kOff) {
     std::string why;
     using Mode = EtwEmitter::Mode;
@@ -387,6 +403,9 @@ absl::Status Recorder::Start(const Config& config) {
       break;
     case Backend::kMonitoring:
       installed = InstallMonitoring(*raw);
+      break;
+    case Backend::kStack:
+      installed = InstallStack(*raw->stack_);
       break;
     case Backend::kFloor:
       installed = InstallFloor();

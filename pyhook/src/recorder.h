@@ -31,15 +31,18 @@
 #include "absl/status/status.h"
 #include "compat.h"
 #include "etw.h"
+#include "stack_mode.h"
 #include "tracestore/module_filter.h"
 #include "tracestore/trace_writer.h"
 
 namespace tracestore::pyhook {
 
+// kStack is stack-sampling mode (stack_mode.h): the eval-frame hook calls
+// traced frames through per-function trampolines and records no calls.
 // kFloor is the benchmark's reference, not a recorder: an eval-frame hook
 // that only reads the clock twice per frame (the brief's "empty eval-frame
 // hook + 2 timestamps"), so overhead can be compared with it in one run.
-enum class Backend { kEvalFrame, kMonitoring, kSetprofile, kFloor };
+enum class Backend { kEvalFrame, kMonitoring, kSetprofile, kStack, kFloor };
 
 // The word cached in a code object's co_extra slot:
 //   bits 0-1   kCodeTraced or kCodeExcluded
@@ -91,6 +94,7 @@ class Recorder {
     bool lines = false;
     bool c_calls = false;
     bool quiet = false;
+    bool perf_files = true;  // stack mode: /tmp/perf-<pid>.map and jitdump
     enum class Etw { kOff, kPlatform, kCapture, kCaptureDisabled } etw = Etw::kOff;
   };
 
@@ -201,6 +205,7 @@ class Recorder {
   Config config_;
   std::unique_ptr<TraceWriter> writer_;
   std::unique_ptr<EtwEmitter> etw_sink_;
+  std::unique_ptr<StackMode> stack_;  // stack mode only
   ModuleFilter modules_;
   PrefixSet excluded_dirs_, kept_dirs_;
   unsigned long starter_ident_ = 0;  // with_threads=False: the only thread
@@ -209,8 +214,10 @@ class Recorder {
   std::vector<std::pair<uint64_t, uint32_t>> unnamed_;
 };
 
-// Backends: install on Start, remove on Stop (GIL held).
+// Backends: install on Start, remove on Stop (GIL held). RemoveEvalFrame
+// removes the stack-mode and floor hooks too.
 absl::Status InstallEvalFrame(Recorder& r);
+absl::Status InstallStack(const StackMode& stack);
 absl::Status InstallFloor();
 void RemoveEvalFrame();
 absl::Status InstallProfile(Recorder& r, bool python_calls, bool c_calls);

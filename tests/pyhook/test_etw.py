@@ -132,8 +132,6 @@ class EtwtraceCommandLine(TempDirTest):
     def test_errors(self):
         script = self.write("p.py", "print(1)\n")
         cases = [
-            (["--stack", "--", script], "stack mode is not available yet"),
-            (["--", script], "stack mode is not available yet"),
             (["--capture", "x.etl", "--instrumented", "--", script],
              "only on Windows"),
             (["--frob"], "unknown option"),

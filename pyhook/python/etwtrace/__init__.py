@@ -32,10 +32,11 @@ def _output():
 
 
 def enable(with_threads=False, *, stack=False, **kwargs):
-    """Starts tracing; returns the thread id, for disable()."""
+    """Starts tracing; returns the thread id, for disable(). stack=True
+    runs each Python function through its own native trampoline so that
+    ETW stack samples (or perf) show Python frames, and records no calls."""
     if stack:
-        raise NotImplementedError("etwtrace: stack mode is not available yet; "
-                                  "use instrumented mode")
+        kwargs["mode"] = "stack"
     kwargs.setdefault("etw", True)
     kwargs.setdefault("quiet", True)
     _session.enable(_output(), with_threads=with_threads, **kwargs)
@@ -54,11 +55,8 @@ def enable_if(enable_var, type_var=None, with_threads=True, **kwargs):
     if not _session.env_enabled(enable_var):
         return None
     kind = os.environ.get(type_var or (enable_var + "_TYPE"), "stack")
-    if kind.strip().lower() == "stack":
-        import sys
-        print("etwtrace: stack mode is not available yet; tracing "
-              "instrumented", file=sys.stderr)
-    return enable(with_threads=with_threads, **kwargs)
+    return enable(with_threads=with_threads,
+                  stack=kind.strip().lower() == "stack", **kwargs)
 
 
 def is_active():
@@ -98,9 +96,5 @@ def _pth_enable(enable_var, type_var):
     """Called by the etwtrace.pth that `python -m etwtrace --enable` writes."""
     if enable_var is None:
         kind = os.environ.get(type_var, "stack")
-        if kind.strip().lower() == "stack":
-            import sys
-            print("etwtrace: stack mode is not available yet; tracing "
-                  "instrumented", file=sys.stderr)
-        return enable(with_threads=True)
+        return enable(with_threads=True, stack=kind.strip().lower() == "stack")
     return enable_if(enable_var, type_var)

@@ -105,15 +105,12 @@ def main(argv):
             return _usage("unknown option %r" % opt)
     if not target:
         return _usage("nothing to run: give -- script.py ARGS or -- -m module ARGS")
-    if mode == "stack":
-        print("etwtrace: stack mode is not available yet; use --instrumented",
-              file=sys.stderr)
-        return 2
     if capture is not None and sys.platform != "win32":
         print("etwtrace: --capture runs the Windows Performance Recorder "
               "(wpr), which exists only on Windows", file=sys.stderr)
         return 2
     record = [sys.executable, "-m", "tracestore", "record", "--etw", "-q",
+              "--mode", mode,
               "-o", os.environ.get("ETWTRACE_OUTPUT") or _new_output(), "--"]
     record += target
     if capture is None:

@@ -66,7 +66,11 @@ def _record_parser():
                    help="also emit python-etwtrace's ETW events (Windows; "
                         "user_events on Linux)")
     p.add_argument("--mode", choices=("instrumented", "stack"),
-                   default="instrumented")
+                   default="instrumented",
+                   help="instrumented: record every call (default); stack: "
+                        "record no calls, run each traced function through "
+                        "its own native trampoline for perf and ETW stack "
+                        "sampling")
     p.add_argument("-q", "--quiet", action="store_true",
                    help="print nothing of our own")
     return p
@@ -104,8 +108,13 @@ def _record(argv):
         run = target
         stem = os.path.splitext(os.path.basename(script))[0]
     if args.mode == "stack":
-        print("tracestore: --mode stack is not available yet", file=sys.stderr)
-        return 2
+        clash = [flag for flag, on in (("--lines", args.lines),
+                                       ("--c-calls", args.c_calls),
+                                       ("--hook", args.hook)) if on]
+        if clash:
+            print("tracestore: %s: stack mode records no calls (use "
+                  "--mode instrumented)" % ", ".join(clash), file=sys.stderr)
+            return 2
     from tracestore import _session
 
     if args.output:
@@ -141,6 +150,7 @@ def _record(argv):
         "follow_children": args.follow_children,
         "etw": args.etw,
         "quiet": args.quiet,
+        "mode": args.mode,
     }
     from tracestore import _launch
     return _launch.exec_traced(run, config)

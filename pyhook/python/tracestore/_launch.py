@@ -14,6 +14,19 @@ import sys
 
 CONFIG_VAR = "TRACESTORE_RECORD_CONFIG"
 SAVED_PATH_VAR = "TRACESTORE_SAVED_PYTHONPATH"
+MAPS_VAR = "TRACESTORE_PREEXEC_MAPS"
+
+
+def _file_mappings():
+    """This process's file mappings, "start-end" in hex, for the exec()ed
+    program to hide from perf (see _tracestore._cover_stale_mappings)."""
+    try:
+        with open("/proc/self/maps") as f:
+            lines = f.read().splitlines()
+    except OSError:
+        return ""
+    fields = [line.split(None, 5) for line in lines]
+    return " ".join(f[0] for f in fields if len(f) == 6 and f[5].startswith("/"))
 
 
 def _interpreter_options():
@@ -39,6 +52,7 @@ def exec_traced(run, config):
         parts.append(saved)
     env["PYTHONPATH"] = os.pathsep.join(parts)
     env[CONFIG_VAR] = json.dumps(config)
+    env[MAPS_VAR] = _file_mappings()
     argv = [sys.executable] + _interpreter_options() + run
     sys.stdout.flush()
     sys.stderr.flush()

@@ -8,6 +8,9 @@ from . import _session
 
 
 def start(cfg, raw_config):
+    stale = os.environ.pop("TRACESTORE_PREEXEC_MAPS", "")
+    if stale:
+        _session._tracestore._cover_stale_mappings(stale)
     output = cfg["output"]
     if os.environ.get("TRACESTORE_CHILD_OF"):
         # A child process of a traced program (--follow-children): its trace
@@ -57,7 +60,7 @@ def _enable(cfg, output):
             output, cfg["include"], cfg["exclude"], cfg["with_threads"],
             cfg["lines"], exclude_stdlib=cfg["exclude_stdlib"],
             hook=cfg["hook"], c_calls=cfg["c_calls"], quiet=cfg["quiet"],
-            etw=cfg.get("etw", False))
+            etw=cfg.get("etw", False), mode=cfg.get("mode", "instrumented"))
     except Exception as e:
         print("tracestore: cannot record: %s" % e, file=sys.stderr)
         sys.stderr.flush()

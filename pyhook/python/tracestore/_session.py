@@ -49,8 +49,16 @@ def new_trace_name(stem=None, directory="."):
 
 def enable(output=None, include=(), exclude=(), with_threads=True,
            lines=False, *, exclude_stdlib=False, hook=None, c_calls=False,
-           properties=None, quiet=False, etw=False):
+           properties=None, quiet=False, etw=False, mode="instrumented",
+           perf_files=True):
     """Starts recording into a new trace; returns its path.
+
+    mode="instrumented" records every call and return. mode="stack" records
+    none: each traced function runs through its own native trampoline, so
+    native stack samplers (perf, ETW/WPA) show one frame per Python
+    function; the trace keeps each function's trampoline address range,
+    marks and threads. With perf_files (stack mode), /tmp/perf-<pid>.map and
+    /tmp/jit-<pid>.dump name the trampolines for perf.
 
     include/exclude are module-name prefixes ("myapp" matches myapp and
     myapp.core, never myappx); exclude wins; no include means everything.
@@ -65,6 +73,14 @@ def enable(output=None, include=(), exclude=(), with_threads=True,
         exclude = [exclude]
     include, exclude = list(include or ()), list(exclude or ())
     output = output or new_trace_name()
+    if mode == "stack":
+        if hook not in (None, "stack"):
+            raise ValueError("hook=%r is for instrumented mode; stack mode "
+                             "has its own" % hook)
+        hook = "stack"
+    elif mode != "instrumented":
+        raise ValueError("mode must be 'instrumented' or 'stack', not %r"
+                         % (mode,))
     hook = hook or default_hook(include, exclude)
     excluded_dirs, kept_dirs = stdlib_dirs() if exclude_stdlib else ([], [])
     props = {
@@ -73,6 +89,7 @@ def enable(output=None, include=(), exclude=(), with_threads=True,
         "include": "\n".join(include),
         "exclude": "\n".join(exclude),
         "hook": hook,
+        "mode": "stack" if hook == "stack" else "instrumented",
         "created_by": "tracestore (Python)",
     }
     if properties:
@@ -81,7 +98,7 @@ def enable(output=None, include=(), exclude=(), with_threads=True,
         os.fspath(output), include=include, exclude=exclude,
         exclude_dirs=excluded_dirs, keep_dirs=kept_dirs, hook=hook,
         with_threads=with_threads, lines=lines, c_calls=c_calls,
-        properties=props, quiet=quiet, etw=etw)
+        properties=props, quiet=quiet, etw=etw, perf_files=perf_files)
     import threading
     if hook == "setprofile":
         threading.setprofile(_tracestore._thread_profile_bootstrap)
