@@ -12,6 +12,10 @@ an nbody-style simulation) in one process, in these modes:
     setprofile        ... ; "traced-all" is tracestore.default_hook()
     excl:<hook>       exclude=["workloads"]: the hot module filtered out, with
                       tracestore.default_hook(exclude=...) and eval-frame
+    stack             mode="stack": no events, a native trampoline per
+                      function (issue 8)
+    cpython-perf      CPython's own perf trampoline (3.12+):
+                      sys.activate_stack_trampoline("perf"), as -X perf
     cProfile          cProfile.Profile enabled around the call
 
 and prints, per workload, each mode's time as a ratio to untraced, plus
@@ -21,6 +25,7 @@ traced-all/floor, then PASS/FAIL for the design's targets:
     (b) fib traced-all <= 1.8 x untraced on 3.11
     (c) excluded (default hook) <= 1.10 x untraced on 3.12+
     (d) traced-all < cProfile, every workload
+    (e) stack <= cpython-perf, every workload (3.12+)
 
 It is a measurement, not a test: the exit status is 0 whatever the figures,
 unless --check is given (then 1 when a target fails). Usage:
@@ -72,12 +77,14 @@ SUPPORTED_MINORS = range(9, 14)  # 3.9 .. 3.13
 class Mode:
     """One way of running a workload.
 
-    kind is "untraced", "trace" or "cprofile"; hook and exclude are passed to
-    tracestore.enable for "trace".
+    kind is "untraced", "trace", "perf-trampoline" or "cprofile"; hook,
+    exclude and stack (mode="stack") are passed to tracestore.enable for
+    "trace".
     """
 
-    def __init__(self, key, kind, hook=None, exclude=()):
+    def __init__(self, key, kind, hook=None, exclude=(), stack=False):
         self.key, self.kind, self.hook, self.exclude = key, kind, hook, exclude
+        self.stack = stack
 
 
 def build_modes(tracestore):
@@ -94,6 +101,9 @@ def build_modes(tracestore):
         key = "excl:" + hook
         if all(m.key != key for m in modes):
             modes.append(Mode(key, "trace", hook, [HOT_MODULE]))
+    modes.append(Mode("stack", "trace", stack=True))
+    if hasattr(sys, "activate_stack_trampoline"):
+        modes.append(Mode("cpython-perf", "perf-trampoline"))
     modes.append(Mode("cProfile", "cprofile"))
     return modes, traced_all, "excl:" + excl_default
 
@@ -128,6 +138,7 @@ def run_once(mode, func, size, tmpdir, serial):
         path = os.path.join(
             tmpdir, "%s-%d.trace" % (re.sub(r"[^\w.-]", "_", mode.key), serial))
         tracestore.enable(path, exclude=list(mode.exclude), hook=mode.hook,
+                          mode="stack" if mode.stack else "instrumented",
                           quiet=True)
         try:
             f0 = _minor_faults()
@@ -141,6 +152,16 @@ def run_once(mode, func, size, tmpdir, serial):
             raise RuntimeError("mode %s wrote no trace at %s" % (mode.key, path))
         trace_bytes = _tree_bytes(path)
         shutil.rmtree(path, ignore_errors=True)
+    elif mode.kind == "perf-trampoline":
+        sys.activate_stack_trampoline("perf")
+        try:
+            f0 = _minor_faults()
+            t0 = time.perf_counter()
+            result = func(size)
+            t1 = time.perf_counter()
+            f1 = _minor_faults()
+        finally:
+            sys.deactivate_stack_trampoline()
     elif mode.kind == "cprofile":
         prof = cProfile.Profile()
         prof.enable()
@@ -220,6 +241,12 @@ def measure(args):
                                                   nbytes)
     finally:
         shutil.rmtree(tmpdir, ignore_errors=True)
+        # what stack mode and CPython's trampoline wrote for perf
+        for name in ("/tmp/perf-%d.map", "/tmp/jit-%d.dump"):
+            try:
+                os.remove(name % os.getpid())
+            except OSError:
+                pass
 
     # The statistic: the minimum by default. On a shared, noisy machine the
     # noise is one-sided -- other processes, interrupts, frequency changes,
@@ -310,6 +337,13 @@ def evaluate_targets(report):
     check("(d) traced-all (%s) < cProfile" % ta,
           [(n, r["ratios"][ta], r["ratios"]["cProfile"])
            for n, r in rows.items()], "<")
+    if "cpython-perf" in report["modes"]:
+        check("(e) stack <= CPython's perf trampoline",
+              [(n, r["ratios"]["stack"], r["ratios"]["cpython-perf"])
+               for n, r in rows.items()], "<=")
+    else:
+        out.append(("(e) stack <= CPython's perf trampoline", "n/a",
+                    "before 3.12"))
     return out
 
 
@@ -451,7 +485,8 @@ def child_argv(args, exe, json_path):
 
 def markdown_table(reports):
     head = ["Python", "workload", "untraced ms", "floor", "traced (eval-frame)",
-            "traced (monitoring)", "excluded (default hook)", "cProfile"]
+            "traced (monitoring)", "excluded (default hook)", "stack mode",
+            "CPython -X perf", "cProfile"]
     lines = ["| " + " | ".join(head) + " |",
              "|" + "|".join(["---"] * 2 + ["---:"] * (len(head) - 2)) + "|"]
     for rep in reports:
@@ -464,8 +499,8 @@ def markdown_table(reports):
             excl = "%.2f (%s)" % (ratios[rep["excluded"]], rep["excluded"][5:])
             lines.append("| " + " | ".join([
                 rep["python"], name, "%.1f" % r["untraced_ms"], cell("floor"),
-                cell("eval-frame"), cell("monitoring"), excl,
-                cell("cProfile")]) + " |")
+                cell("eval-frame"), cell("monitoring"), excl, cell("stack"),
+                cell("cpython-perf"), cell("cProfile")]) + " |")
     first = reports[0]
     sizes = ", ".join("%s = %s" % (n, r["describe"])
                       for n, r in first["workloads"].items())
@@ -474,7 +509,9 @@ def markdown_table(reports):
                  "one process per interpreter; floor = eval-frame hook that "
                  "only reads the clock twice per frame; excluded = "
                  "exclude=[%r] (the workloads' module) with the default hook "
-                 "for filters. Sizes: %s."
+                 "for filters; stack mode = record --mode stack; CPython -X "
+                 "perf = sys.activate_stack_trampoline('perf'), 3.12+. "
+                 "Sizes: %s."
                  % (first["stat"], first["rounds"], HOT_MODULE, sizes))
     return "\n".join(lines)
 

@@ -71,26 +71,37 @@ using SlotFunc = PyObject* (*)(PyThreadState*, compat::Frame*, int,
 uintptr_t g_slot_zero = 0;               // StackMode::slot_zero()
 compat::EvalFrameFunc g_stack_next = nullptr;  // what a slot calls
 
-[[gnu::noinline]] uint64_t RegisterForStack(PyCodeObject* code,
-                                            compat::Frame* f) {
+// Calls a frame through its function's slot, or straight on if untraced.
+inline PyObject* CallThrough(uint64_t word, PyThreadState* ts,
+                             compat::Frame* f, int throwflag) {
+  if (word & kCodeTraced) {
+    const auto slot = reinterpret_cast<SlotFunc>(
+        g_slot_zero + CodeFunctionId(word) * thunk::kSlotBytes);
+    return slot(ts, f, throwflag, g_stack_next);
+  }
+  return g_stack_next(ts, f, throwflag);
+}
+
+// First sight of a code object in this session: register it (and give it
+// a slot). Out of line so that the hot path saves no registers.
+[[gnu::noinline]] PyObject* StackHookSlow(PyThreadState* ts, compat::Frame* f,
+                                          int throwflag, PyCodeObject* code) {
   Recorder* r = Recorder::current();
-  return r != nullptr ? r->CodeWord(code, compat::FrameGlobals(f)) : 0;
+  const uint64_t word =
+      r != nullptr ? r->CodeWord(code, compat::FrameGlobals(f)) : 0;
+  return CallThrough(word, ts, f, throwflag);
 }
 
 PyObject* StackHook(PyThreadState* ts, compat::Frame* f, int throwflag) {
   PyCodeObject* code = compat::FrameCode(f);
-  if (code != nullptr) [[likely]] {
-    uint64_t word = compat::GetCodeExtra(code, Recorder::code_extra_index());
-    if (CodeSession(word) != static_cast<uint16_t>(Recorder::session()))
-        [[unlikely]]
-      word = RegisterForStack(code, f);
-    if (word & kCodeTraced) {
-      const auto slot = reinterpret_cast<SlotFunc>(
-          g_slot_zero + CodeFunctionId(word) * thunk::kSlotBytes);
-      return slot(ts, f, throwflag, g_stack_next);
-    }
-  }
-  return g_stack_next(ts, f, throwflag);
+  if (code == nullptr) [[unlikely]]
+    return g_stack_next(ts, f, throwflag);
+  const uint64_t word =
+      compat::GetCodeExtra(code, Recorder::code_extra_index());
+  if (CodeSession(word) != static_cast<uint16_t>(Recorder::session()))
+      [[unlikely]]
+    return StackHookSlow(ts, f, throwflag, code);
+  return CallThrough(word, ts, f, throwflag);
 }
 
 // The floor: what any eval-frame recorder costs at least.

@@ -67,11 +67,23 @@ bool Trampolines::CommitBlock(std::string* why) {
   }
   // One CIE and an FDE per slot. Registered for good: libgcc keeps a
   // pointer to the data, and the slots never go away.
+  // The FDEs differ only in their CIE pointer and first address: write
+  // one, then copy it and patch those two fields.
   auto* eh_frame = new std::string();
   const size_t cie = thunk::AppendCie(*eh_frame, thunk::PointerEncoding::kAbsolute8);
-  for (uint64_t i = 0; i < kSlotsPerBlock; ++i)
-    thunk::AppendFde(*eh_frame, cie, thunk::PointerEncoding::kAbsolute8,
-                     static_cast<int64_t>(Address(committed_ + i)));
+  const size_t first = eh_frame->size();
+  thunk::AppendFde(*eh_frame, cie, thunk::PointerEncoding::kAbsolute8,
+                   static_cast<int64_t>(Address(committed_)));
+  const size_t fde_bytes = eh_frame->size() - first;
+  eh_frame->reserve(first + fde_bytes * kSlotsPerBlock + 4);
+  for (uint64_t i = 1; i < kSlotsPerBlock; ++i) {
+    const size_t at = eh_frame->size();
+    eh_frame->append(*eh_frame, first, fde_bytes);
+    const auto cie_pointer = static_cast<uint32_t>(at + 4 - cie);
+    const uint64_t begin = Address(committed_ + i);
+    std::memcpy(eh_frame->data() + at + 4, &cie_pointer, 4);
+    std::memcpy(eh_frame->data() + at + 8, &begin, 8);
+  }
   thunk::AppendTerminator(*eh_frame);
   __register_frame(eh_frame->data());
   committed_ += kSlotsPerBlock;

@@ -17,6 +17,8 @@ TS_PACKAGES=(cmake ninja-build g++ pkg-config libsqlite3-dev sqlite3 libabsl-dev
 TS_PACKAGES+=(g++-mingw-w64-x86-64-posix wine64)
 # top and the HTML export's browser test (issue 7)
 TS_PACKAGES+=(libncurses-dev tmux chromium)
+# stack mode's perf test: perf record / inject --jit / script (issue 8)
+TS_PACKAGES+=(linux-perf)
 
 ts_log() { printf '[tracestore] %s\n' "$*" >&2; }
 
