@@ -170,6 +170,17 @@ class StackMode(TempDirTest):
             header = f.read(40)
         self.assertEqual(header[:4], b"DTiJ")  # 0x4A695444, little-endian
 
+    def test_no_perf_files(self):
+        script = self.write("p.py", "def f():\n    return 1\nf()\n")
+        r = record(["--mode", "stack", "--no-perf-files", "-o",
+                    self.path("n.trace")], [script])
+        self.assertEqual(r.returncode, 0, r.stderr)
+        trace = Trace(self.path("n.trace"))
+        self.addCleanup(remove_perf_files, trace.data["pid"])
+        self.assertIn("f", {f["name"] for f in trace.data["functions"]})
+        self.assertFalse(os.path.exists("/tmp/perf-%d.map" % trace.data["pid"]))
+        self.assertFalse(os.path.exists("/tmp/jit-%d.dump" % trace.data["pid"]))
+
     def test_mark_stack_and_etw_function_ranges(self):
         # PythonFunction carries each slot's BeginAddress/EndAddress, and
         # _mark_stack still raises PythonStackSample.

@@ -71,6 +71,9 @@ def _record_parser():
                         "record no calls, run each traced function through "
                         "its own native trampoline for perf and ETW stack "
                         "sampling")
+    p.add_argument("--no-perf-files", action="store_true",
+                   help="stack mode: do not write /tmp/perf-<pid>.map and "
+                        "/tmp/jit-<pid>.dump")
     p.add_argument("-q", "--quiet", action="store_true",
                    help="print nothing of our own")
     return p
@@ -151,6 +154,7 @@ def _record(argv):
         "etw": args.etw,
         "quiet": args.quiet,
         "mode": args.mode,
+        "perf_files": not args.no_perf_files,
     }
     from tracestore import _launch
     return _launch.exec_traced(run, config)

@@ -60,7 +60,8 @@ def _enable(cfg, output):
             output, cfg["include"], cfg["exclude"], cfg["with_threads"],
             cfg["lines"], exclude_stdlib=cfg["exclude_stdlib"],
             hook=cfg["hook"], c_calls=cfg["c_calls"], quiet=cfg["quiet"],
-            etw=cfg.get("etw", False), mode=cfg.get("mode", "instrumented"))
+            etw=cfg.get("etw", False), mode=cfg.get("mode", "instrumented"),
+            perf_files=cfg.get("perf_files", True))
     except Exception as e:
         print("tracestore: cannot record: %s" % e, file=sys.stderr)
         sys.stderr.flush()
