@@ -14,9 +14,10 @@
 //   7: c3          ret
 //   8: cc x 8      int3 padding to kSlotBytes
 //
-// Frame-pointer unwinders (perf -g, WPA-style walkers) follow rbp through
-// it; DWARF unwinders (libgcc's _Unwind_Backtrace, perf --call-graph dwarf
-// through a jitdump) use the CFI below.
+// Frame-pointer unwinders (perf -g) follow rbp through it; DWARF unwinders
+// (libgcc's _Unwind_Backtrace, perf --call-graph dwarf through a jitdump)
+// use the CFI below. (Windows x64 would need its own thunk, with shadow
+// space, and UNWIND_INFO instead of CFI.)
 
 #ifndef TRACESTORE_PYHOOK_THUNK_H_
 #define TRACESTORE_PYHOOK_THUNK_H_

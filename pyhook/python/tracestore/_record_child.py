@@ -4,13 +4,13 @@ import os
 import signal
 import sys
 
-from . import _session
+from . import _session, _tracestore
 
 
 def start(cfg, raw_config):
     stale = os.environ.pop("TRACESTORE_PREEXEC_MAPS", "")
     if stale:
-        _session._tracestore._cover_stale_mappings(stale)
+        _tracestore._cover_stale_mappings(stale)
     output = cfg["output"]
     if os.environ.get("TRACESTORE_CHILD_OF"):
         # A child process of a traced program (--follow-children): its trace
