@@ -125,6 +125,15 @@ def _tree_bytes(path):
     return total
 
 
+def _timed(func, size):
+    """(seconds, result, minor page faults) of one call of func(size)."""
+    f0 = _minor_faults()
+    t0 = time.perf_counter()
+    result = func(size)
+    t1 = time.perf_counter()
+    return t1 - t0, result, _minor_faults() - f0
+
+
 def run_once(mode, func, size, tmpdir, serial):
     """Runs func(size) once in `mode`; returns (seconds, result, minor page
     faults during the call, bytes of trace written).
@@ -141,11 +150,7 @@ def run_once(mode, func, size, tmpdir, serial):
                           mode="stack" if mode.stack else "instrumented",
                           quiet=True)
         try:
-            f0 = _minor_faults()
-            t0 = time.perf_counter()
-            result = func(size)
-            t1 = time.perf_counter()
-            f1 = _minor_faults()
+            secs, result, faults = _timed(func, size)
         finally:
             tracestore.disable()
         if not os.path.exists(path):
@@ -155,32 +160,20 @@ def run_once(mode, func, size, tmpdir, serial):
     elif mode.kind == "perf-trampoline":
         sys.activate_stack_trampoline("perf")
         try:
-            f0 = _minor_faults()
-            t0 = time.perf_counter()
-            result = func(size)
-            t1 = time.perf_counter()
-            f1 = _minor_faults()
+            secs, result, faults = _timed(func, size)
         finally:
             sys.deactivate_stack_trampoline()
     elif mode.kind == "cprofile":
         prof = cProfile.Profile()
         prof.enable()
         try:
-            f0 = _minor_faults()
-            t0 = time.perf_counter()
-            result = func(size)
-            t1 = time.perf_counter()
-            f1 = _minor_faults()
+            secs, result, faults = _timed(func, size)
         finally:
             prof.disable()
         del prof
     else:
-        f0 = _minor_faults()
-        t0 = time.perf_counter()
-        result = func(size)
-        t1 = time.perf_counter()
-        f1 = _minor_faults()
-    return t1 - t0, result, f1 - f0, trace_bytes
+        secs, result, faults = _timed(func, size)
+    return secs, result, faults, trace_bytes
 
 
 def measure(args):
