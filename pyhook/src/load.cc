@@ -6,10 +6,8 @@
 //   t["functions"][0]  -> {"id": 1, "module": ..., "name": ..., ...}
 //   t["events"][0]     -> [(ns, "call", function_id, value), ...] (thread 0)
 
-#include <utility>
-#include <vector>
-
 #include "compat.h"
+#include "tracestore/code_ranges.h"
 #include "tracestore/trace_reader.h"
 
 namespace tracestore::pyhook {
@@ -51,14 +49,15 @@ PyObject* LoadTrace(const TraceReader& t) {
   PyObject* events = PyList_New(0);
   PyObject* marks = PyList_New(0);
   bool ok = out && functions && threads && events && marks;
-  // Stack mode: each function's trampoline slot (0, 0 when none).
-  std::vector<std::pair<uint64_t, uint64_t>> slots(t.functions().size());
-  for (const auto& r : t.code_ranges())
-    if (r.function >= 1 && r.function <= slots.size())
-      slots[r.function - 1] = {r.begin, r.begin + r.size};
+  // Stack mode: each function's trampoline slot, as the SQL tables show it
+  // (its first code range; 0, 0 when none).
+  FirstCodeRanges slots;
+  slots.Update(t);
   for (const auto& f : t.functions()) {
     if (!ok) break;
-    const auto [slot_begin, slot_end] = slots[f.id - 1];
+    const format::CodeRangeRecord* slot = slots.Find(f.id);
+    const uint64_t slot_begin = slot ? slot->begin : 0;
+    const uint64_t slot_end = slot ? slot->begin + slot->size : 0;
     PyObject* d = Py_BuildValue(
         "{s:I,s:N,s:N,s:N,s:I,s:O,s:O,s:K,s:K}", "id", f.id, "module",
         Str(t.String(f.module)), "name", Str(t.String(f.qualname)), "file",
