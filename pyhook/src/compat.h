@@ -254,6 +254,70 @@ inline void SetCodeExtra(PyCodeObject* code, Py_ssize_t index,
 // 3.12.
 void DeoptimizeInlinedCalls();
 
+// 3.12+: _PyEval_EvalFrameDefault charges this many units of the thread's
+// C recursion budget (c_recursion_remaining) on entry and gives them back
+// on exit (PY_EVAL_C_STACK_UNITS in Python/ceval.c). Untraced, a
+// Python-to-Python call is inlined and pays nothing; a PEP 523 hook makes
+// every call enter the evaluator, so 3.12 would raise RecursionError at a
+// quarter of the depth (3.13 at a half). The hooks give the units back
+// around each call (RefundEvalEntry), so direct recursion fails at the
+// depth it fails untraced; the real C stack is StackGuard's job.
+#if PY_VERSION_HEX >= 0x030C0000
+inline constexpr int kEvalEntryCUnits = 2;
+#else
+inline constexpr int kEvalEntryCUnits = 0;  // 3.11: entry charges nothing
+#endif
+class RefundEvalEntry {
+ public:
+  explicit RefundEvalEntry(PyThreadState* ts) : ts_(ts) {
+#if PY_VERSION_HEX >= 0x030C0000
+    ts_->c_recursion_remaining += kEvalEntryCUnits;
+#endif
+  }
+  ~RefundEvalEntry() {
+#if PY_VERSION_HEX >= 0x030C0000
+    ts_->c_recursion_remaining -= kEvalEntryCUnits;
+#endif
+  }
+  RefundEvalEntry(const RefundEvalEntry&) = delete;
+  RefundEvalEntry& operator=(const RefundEvalEntry&) = delete;
+
+ private:
+  [[maybe_unused]] PyThreadState* ts_;
+};
+
+// True for an __init__ method's code.
+inline bool IsInitCode(PyCodeObject* code) {
+  return code->co_argcount >= 1 && !IsGeneratorCode(code) &&
+         PyUnicode_Check(code->co_name) &&
+         PyUnicode_CompareWithASCIIString(code->co_name, "__init__") == 0;
+}
+
+// 3.13+: CALL_ALLOC_AND_ENTER_INIT (a specialised call of a class whose
+// __init__ is plain Python) pushes the __init__ frame without the
+// eval-frame function, and CPython creates it even while a hook is
+// installed. It is only created for heap types whose tp_alloc is
+// PyType_GenericAlloc, so while an eval-frame hook is installed those
+// types get an allocator that only calls PyType_GenericAlloc (objects are
+// allocated exactly as before): every existing type when the hook is
+// installed, every type `type.__new__` creates meanwhile, and, as a
+// backstop for types made some other way, the type of each traced
+// __init__'s `self` (KeepInitCallsVisible, from the hooks). Call sites
+// specialised before tracing started fall back once DeoptimizeInlinedCalls
+// has invalidated the type versions. No-ops before 3.13.
+void RouteInitCallsThroughHook(bool on);
+#if PY_VERSION_HEX >= 0x030D0000
+void RouteAllocThroughHook(PyTypeObject* type);
+// `f` is a frame of code flagged kCodeInit, about to run.
+inline void KeepInitCallsVisible(Frame* f) {
+  PyObject* self = f->localsplus[0];
+  if (self != nullptr && Py_TYPE(self)->tp_alloc == PyType_GenericAlloc)
+    RouteAllocThroughHook(Py_TYPE(self));
+}
+#else
+inline void KeepInitCallsVisible(Frame*) {}
+#endif
+
 // Sets (or clears, with func == nullptr) a C profile function on every
 // thread of the interpreter.
 void SetProfileAllThreads(Py_tracefunc func, PyObject* arg);

@@ -229,9 +229,11 @@ uint64_t Recorder::CodeWord(PyCodeObject* code, PyObject* globals) {
   }
   uint64_t body = 0;
   if (traced && compat::IsGeneratorCode(code))
-    body = std::min(compat::BodyStartBytes(code), 0x3fff);
+    body = std::min(compat::BodyStartBytes(code), kCodeBodyStartMax);
+  const uint64_t init =
+      traced && compat::IsInitCode(code) ? kCodeInit : 0;
   const uint64_t word = (uint64_t{static_cast<uint16_t>(session())} << 48) |
-                        (uint64_t{id} << 16) | (body << 2) |
+                        (uint64_t{id} << 16) | (body << 2) | init |
                         (traced ? kCodeTraced : kCodeExcluded);
   compat::SetCodeExtra(code, code_extra_index_, word);
   return word;
