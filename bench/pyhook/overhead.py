@@ -11,7 +11,7 @@ an nbody-style simulation) in one process, in these modes:
     monitoring        ... (3.12+) ...
     setprofile        ... ; "traced-all" is tracestore.default_hook()
     excl:<hook>       exclude=["workloads"]: the hot module filtered out, with
-                      tracestore.default_hook(exclude=...) and eval-frame
+                      tracestore.default_hook() and eval-frame
     stack             mode="stack": no events, a native trampoline per
                       function (issue 8)
     cpython-perf      CPython's own perf trampoline (3.12+):
@@ -96,7 +96,7 @@ def build_modes(tracestore):
         if hook in hooks:
             modes.append(Mode(hook, "trace", hook))
     traced_all = tracestore.default_hook()
-    excl_default = tracestore.default_hook(exclude=[HOT_MODULE])
+    excl_default = tracestore.default_hook()
     for hook in (excl_default, "eval-frame"):
         key = "excl:" + hook
         if all(m.key != key for m in modes):
@@ -477,8 +477,9 @@ def child_argv(args, exe, json_path):
 
 
 def markdown_table(reports):
-    head = ["Python", "workload", "untraced ms", "floor", "traced (eval-frame)",
-            "traced (monitoring)", "excluded (default hook)", "stack mode",
+    head = ["Python", "workload", "untraced ms", "floor", "traced (default hook)",
+            "traced (eval-frame)", "traced (monitoring)",
+            "excluded (default hook)", "stack mode",
             "CPython -X perf", "cProfile"]
     lines = ["| " + " | ".join(head) + " |",
              "|" + "|".join(["---"] * 2 + ["---:"] * (len(head) - 2)) + "|"]
@@ -490,9 +491,10 @@ def markdown_table(reports):
                 return ("%.2f" % ratios[key]) if key in ratios else "—"
 
             excl = "%.2f (%s)" % (ratios[rep["excluded"]], rep["excluded"][5:])
+            default = "%.2f (%s)" % (ratios[rep["traced_all"]], rep["traced_all"])
             lines.append("| " + " | ".join([
                 rep["python"], name, "%.1f" % r["untraced_ms"], cell("floor"),
-                cell("eval-frame"), cell("monitoring"), excl, cell("stack"),
+                default, cell("eval-frame"), cell("monitoring"), excl, cell("stack"),
                 cell("cpython-perf"), cell("cProfile")]) + " |")
     first = reports[0]
     sizes = ", ".join("%s = %s" % (n, r["describe"])

@@ -40,7 +40,7 @@ void DeoptimizeInlinedCalls() {
 #endif
 }
 
-#if PY_VERSION_HEX >= 0x030D0000
+#ifdef TS_ROUTE_INIT_CALLS
 namespace {
 
 PyObject* AllocThroughHook(PyTypeObject* type, Py_ssize_t items) {

@@ -97,6 +97,39 @@ ThreadSegments* Measure(uintptr_t* limit) {
   return s;
 }
 
+// 3.14+: CPython checks the machine stack pointer itself against the
+// thread's stack bounds (RecursionError "Stack overflow", or a fatal error
+// below the hard limit). While a call runs on a segment, those bounds are
+// the segment's, with CPython's own margins; then the thread's again.
+class CStackLimits {
+ public:
+#if PY_VERSION_HEX >= 0x030E0000
+  CStackLimits(PyThreadState* ts, uintptr_t low, uintptr_t top)
+      : ts_(reinterpret_cast<_PyThreadStateImpl*>(ts)) {
+    if (ts_->c_stack_hard_limit == 0) _Py_InitializeRecursionLimits(ts);
+    saved_top_ = ts_->c_stack_top;
+    saved_soft_ = ts_->c_stack_soft_limit;
+    saved_hard_ = ts_->c_stack_hard_limit;
+    const uintptr_t margin = saved_soft_ - saved_hard_;
+    ts_->c_stack_top = top;
+    ts_->c_stack_hard_limit = low + margin;
+    ts_->c_stack_soft_limit = low + 2 * margin;
+  }
+  void Restore() {
+    ts_->c_stack_top = saved_top_;
+    ts_->c_stack_soft_limit = saved_soft_;
+    ts_->c_stack_hard_limit = saved_hard_;
+  }
+
+ private:
+  _PyThreadStateImpl* ts_;
+  uintptr_t saved_top_, saved_soft_, saved_hard_;
+#else
+  CStackLimits(PyThreadState*, uintptr_t, uintptr_t) {}
+  void Restore() {}
+#endif
+};
+
 }  // namespace
 
 PyObject* StackGuard::OnFreshSegment(compat::EvalFrameFunc eval,
@@ -122,11 +155,14 @@ PyObject* StackGuard::OnFreshSegment(compat::EvalFrameFunc eval,
   }
   const Segment seg = s->mapped[s->in_use++];
   const uintptr_t saved = tls_limit_;
-  tls_limit_ = reinterpret_cast<uintptr_t>(seg.base) + page + s->reserve;
+  const uintptr_t low = reinterpret_cast<uintptr_t>(seg.base) + page;
+  tls_limit_ = low + s->reserve;
   const uintptr_t top =
       (reinterpret_cast<uintptr_t>(seg.base) + seg.bytes) & ~uintptr_t{15};
+  CStackLimits limits(ts, low, top);
   PyObject* result = ts_call_on_segment(ts, f, throwflag,
                                         reinterpret_cast<void*>(eval), top);
+  limits.Restore();
   tls_limit_ = saved;
   --s->in_use;
   return result;

@@ -48,9 +48,11 @@ def hook_caveat(hook):
                 "calls (gh-104405, fixed in 3.11.4): %s misses those calls"
                 % (what, v, "it" if hook != "stack" else "their frames"))
     if hook in ("eval-frame", "stack") and sys.version_info >= (3, 12):
-        return ("%s on %s: recursion through C code (map, sorted, "
-                "C callbacks) can go deeper before RecursionError than "
-                "untraced; direct recursion is exact" % (what, v))
+        return ("%s on %s is a PEP 523 hook: recursion through C code (map, "
+                "sorted, callbacks) can go deeper before RecursionError than "
+                "untraced, and sys.settrace sees async for's "
+                "StopAsyncIteration once more (as under -X perf); the default "
+                "hook changes neither" % (what, v))
     return None
 
 
