@@ -69,13 +69,15 @@ ts_ensure_chroot() {
 ts_in_chroot() {
   local dir="$1"; shift
   local root="$TS_CHROOT"
-  mkdir -p "$root$dir" "$root/proc" "$root/dev" "$root/tmp"
+  mkdir -p "$root$dir" "$root/proc" "$root/dev" "$root/sys" "$root/tmp"
   mount --bind "$dir" "$root$dir"
   mount -t proc proc "$root/proc"
   mount --rbind /dev "$root/dev"
+  mount --rbind /sys "$root/sys"
   local rc=0
   chroot "$root" /usr/bin/env -i PATH=/usr/local/bin:/usr/bin:/bin HOME=/root \
     LANG=C.UTF-8 bash -c 'cd "$0" && "$@"' "$dir" "$@" || rc=$?
+  umount -l "$root/sys" 2>/dev/null || true
   umount -l "$root/dev" 2>/dev/null || true
   umount "$root/proc" 2>/dev/null || true
   umount "$root$dir" 2>/dev/null || true
