@@ -31,15 +31,15 @@ It is a measurement, not a test: the exit status is 0 whatever the figures,
 unless --check is given (then 1 when a target fails). Usage:
 
     PYTHONPATH=build/python python3 bench/pyhook/overhead.py [--rounds 7]
-    python3 bench/pyhook/overhead.py --all-interpreters   # every pyenv 3.9-3.13
+    python3 bench/pyhook/overhead.py --all-interpreters   # every supported pyenv one
     python3 bench/pyhook/overhead.py --quick --rounds 1   # the ctest smoke run
 
 --all-interpreters runs this script under each interpreter found (pyenv's
-versions 3.9-3.13, the newest patch release of each minor version, or those
+versions, the newest patch release of each minor version, or those
 given with --python) with PYTHONPATH=<build>/python, then prints a combined
 Markdown table for README.md.
 
-Standard library only; runs under CPython 3.9-3.13.
+Standard library only; runs under every supported CPython.
 """
 
 import argparse
@@ -68,7 +68,17 @@ TARGET_FLOOR = 1.15      # (a) traced-all / floor
 TARGET_FIB_311 = 1.8     # (b) fib traced-all / untraced on 3.11
 TARGET_EXCLUDED = 1.10   # (c) excluded / untraced on 3.12+
 
-SUPPORTED_MINORS = range(9, 14)  # 3.9 .. 3.13
+def _supported_minors():
+    """The supported minor versions, from their one statement."""
+    ns = {}
+    path = os.path.join(HERE, os.pardir, os.pardir, "pyhook", "python",
+                        "tracestore", "_supported.py")
+    with open(path) as f:
+        exec(compile(f.read(), path, "exec"), ns)
+    return range(ns["OLDEST"][1], ns["NEWEST"][1] + 1)
+
+
+SUPPORTED_MINORS = _supported_minors()
 
 
 # --------------------------------------------------------------------------
@@ -443,7 +453,7 @@ def _pyenv_roots():
 
 def find_interpreters():
     """{(3, minor): python3 executable}: the newest pyenv CPython release of
-    each minor version 3.9-3.13 (plain x.y.z names only: no -dev, t, pypy)."""
+    each supported minor version (plain x.y.z names only: no -dev, t, pypy)."""
     best = {}
     for root in _pyenv_roots():
         vdir = os.path.join(root, "versions")
@@ -517,7 +527,7 @@ def run_all(args):
     else:
         exes = list(find_interpreters().values())
     if not exes:
-        print("no pyenv CPython 3.9-3.13 found; running under %s only"
+        print("no supported pyenv CPython found; running under %s only"
               % sys.executable)
         exes = [sys.executable]
     env = dict(os.environ)
@@ -588,7 +598,7 @@ def main(argv=None):
     p.add_argument("--json", help="also write the results to this JSON file")
     p.add_argument("--tmpdir", help="where the traces go (default: $TMPDIR)")
     p.add_argument("--all-interpreters", action="store_true",
-                   help="run under every pyenv CPython 3.9-3.13")
+                   help="run under every supported pyenv CPython")
     p.add_argument("--python", action="append",
                    help="with --all-interpreters: this interpreter "
                         "(repeatable) instead of the pyenv ones")

@@ -19,7 +19,7 @@ Py_ssize_t Recorder::code_extra_index_ = -1;
 std::atomic<EtwEmitter*> Recorder::etw_{nullptr};
 EtwEmitter* Recorder::last_etw_ = nullptr;
 
-thread_local ThreadState* tls_state __attribute__((tls_model("initial-exec"))) =
+constinit thread_local ThreadState* tls_state __attribute__((tls_model("initial-exec"))) =
     nullptr;
 
 namespace {

@@ -83,7 +83,10 @@ struct ThreadState {
 
 // The calling thread's state; nullptr until a hook first ran on it.
 // initial-exec: one load from the thread pointer, no __tls_get_addr call.
-extern thread_local ThreadState* tls_state __attribute__((tls_model("initial-exec")));
+// constinit: no dynamic initialisation, so other files read it directly
+// (without it every access calls a TLS wrapper function).
+extern constinit thread_local ThreadState* tls_state
+    __attribute__((tls_model("initial-exec")));
 
 class Recorder {
  public:

@@ -46,7 +46,7 @@ ts_call_on_segment:
 
 namespace tracestore::pyhook {
 
-thread_local uintptr_t StackGuard::tls_limit_
+constinit thread_local uintptr_t StackGuard::tls_limit_
     __attribute__((tls_model("initial-exec"))) = UINTPTR_MAX;
 
 namespace {

@@ -56,7 +56,8 @@ class StackGuard {
  private:
   // The lowest frame address the current segment lets a hook start at;
   // UINTPTR_MAX until the thread's stack is measured.
-  static thread_local uintptr_t tls_limit_ __attribute__((tls_model("initial-exec")));
+  static constinit thread_local uintptr_t tls_limit_
+      __attribute__((tls_model("initial-exec")));
 };
 
 }  // namespace tracestore::pyhook
