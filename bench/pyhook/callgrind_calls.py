@@ -4,7 +4,8 @@
     python3 bench/pyhook/callgrind_calls.py [--python EXE ...] [--build DIR]
 
 Runs fib(20) 3 times and 9 times under `valgrind --tool=callgrind` for each
-mode (untraced, the eval-frame floor, every backend, stack mode) and prints
+mode (untraced, the eval-frame floor, the bare sys.monitoring callback floor on
+3.12+, every backend, stack mode) and prints
 (instructions of 9 runs - instructions of 3) / (calls of 9 - calls of 3):
 what one call costs, start-up and tracing set-up cancelled out. Instruction
 counts repeat exactly for the same binary and inputs, whatever else the
@@ -28,7 +29,10 @@ sys.path.insert(0, %(path)r)
 mode, reps, out = sys.argv[1], int(sys.argv[2]), sys.argv[3]
 def fib(n):
     return n if n < 2 else fib(n - 1) + fib(n - 2)
-if mode != "untraced":
+if mode == "monitoring-floor":
+    import _monitoring_floor
+    _monitoring_floor.start()
+elif mode != "untraced":
     import tracestore
     if mode == "stack":
         tracestore.enable(out, mode="stack", perf_files=False, quiet=True)
@@ -60,7 +64,9 @@ def modes_of(python, path):
                         "from tracestore import _tracestore; "
                         "print(' '.join(_tracestore.hooks()))" % path],
                        stdout=subprocess.PIPE, universal_newlines=True)
-    return ["untraced", "_floor"] + p.stdout.split() + ["stack"]
+    hooks = p.stdout.split()
+    floor = ["monitoring-floor"] if "monitoring" in hooks else []
+    return ["untraced", "_floor"] + floor + hooks + ["stack"]
 
 
 def main(argv):

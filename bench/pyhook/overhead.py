@@ -7,6 +7,9 @@ an nbody-style simulation) in one process, in these modes:
     untraced          no hook at all
     floor             hook="_floor": an eval-frame hook that only reads the
                       clock twice per frame (the design's floor)
+    mon-floor         3.12+: a bare sys.monitoring PY_START/PY_RETURN callback
+                      that reads the clock and stores 16 bytes
+                      (monitoring_floor.c): the monitoring backend's floor
     eval-frame        everything recorded, per backend ...
     monitoring        ... (3.12+) ...
     setprofile        ... ; "traced-all" is tracestore.default_hook()
@@ -102,6 +105,11 @@ def build_modes(tracestore):
     from tracestore import _tracestore
     hooks = list(_tracestore.hooks())  # the backends this interpreter offers
     modes = [Mode("untraced", "untraced"), Mode("floor", "trace", "_floor")]
+    try:  # the bare sys.monitoring callback (bench/pyhook/monitoring_floor.c)
+        import _monitoring_floor  # noqa: F401
+        modes.append(Mode("mon-floor", "monitoring-floor"))
+    except ImportError:
+        pass
     for hook in ("eval-frame", "monitoring", "setprofile"):
         if hook in hooks:
             modes.append(Mode(hook, "trace", hook))
@@ -173,6 +181,13 @@ def run_once(mode, func, size, tmpdir, serial):
             secs, result, faults = _timed(func, size)
         finally:
             sys.deactivate_stack_trampoline()
+    elif mode.kind == "monitoring-floor":
+        import _monitoring_floor
+        _monitoring_floor.start()
+        try:
+            secs, result, faults = _timed(func, size)
+        finally:
+            _monitoring_floor.stop()
     elif mode.kind == "cprofile":
         prof = cProfile.Profile()
         prof.enable()
@@ -487,7 +502,8 @@ def child_argv(args, exe, json_path):
 
 
 def markdown_table(reports):
-    head = ["Python", "workload", "untraced ms", "floor", "traced (default hook)",
+    head = ["Python", "workload", "untraced ms", "floor", "monitoring floor",
+            "traced (default hook)",
             "traced (eval-frame)", "traced (monitoring)",
             "excluded (default hook)", "stack mode",
             "CPython -X perf", "cProfile"]
@@ -504,7 +520,7 @@ def markdown_table(reports):
             default = "%.2f (%s)" % (ratios[rep["traced_all"]], rep["traced_all"])
             lines.append("| " + " | ".join([
                 rep["python"], name, "%.1f" % r["untraced_ms"], cell("floor"),
-                default, cell("eval-frame"), cell("monitoring"), excl, cell("stack"),
+                cell("mon-floor"), default, cell("eval-frame"), cell("monitoring"), excl, cell("stack"),
                 cell("cpython-perf"), cell("cProfile")]) + " |")
     first = reports[0]
     sizes = ", ".join("%s = %s" % (n, r["describe"])
