@@ -3,6 +3,7 @@
     python recursion_workload.py deep DEPTH...     # direct and mutual
     python recursion_workload.py limit LIMIT       # where RecursionError hits
     python recursion_workload.py through-c LIMIT   # recursion through map()
+    python recursion_workload.py thread DEPTH      # in a thread with a 256 KiB stack
 """
 
 import sys
@@ -41,6 +42,16 @@ def main(argv):
         sys.setrecursionlimit(120000)
         for d in values:
             print(d, down(d), ping(d), flush=True)
+        return 0
+    if mode == "thread":
+        import threading
+        sys.setrecursionlimit(120000)
+        threading.stack_size(256 * 1024)
+        out = []
+        t = threading.Thread(target=lambda: out.append(down(values[0])))
+        t.start()
+        t.join()
+        print(out, flush=True)
         return 0
     sys.setrecursionlimit(values[0])
     try:

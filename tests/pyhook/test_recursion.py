@@ -70,6 +70,13 @@ class Recursion(TempDirTest):
                 self.assertEqual(got["ping"][1] + got["pong"][1],
                                  sum(d + 1 for d in ran), got)
 
+    def test_deep_recursion_in_a_thread_with_a_small_stack(self):
+        # Untraced, 3.11+ needs no C stack for it; traced, the hooks move
+        # onto fresh segments whatever the thread's own stack size.
+        for label, options in modes():
+            with self.subTest(mode=label):
+                self.compare(["thread", "50000"], label, options)
+
     def test_recursion_error_at_the_same_depth(self):
         for label, options in modes():
             with self.subTest(mode=label):
