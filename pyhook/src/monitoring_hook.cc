@@ -4,6 +4,7 @@
 // exist.
 
 #include "compat.h"
+#include "monitoring_tool.h"
 #include "recorder.h"
 
 namespace tracestore::pyhook {
@@ -14,7 +15,6 @@ namespace {
 
 using format::EventKind;
 
-constexpr int kToolId = 2;  // sys.monitoring.PROFILER_ID
 bool g_installed = false;
 PyObject* g_disable = nullptr;  // sys.monitoring.DISABLE
 
@@ -231,12 +231,13 @@ absl::Status InstallMonitoring(Recorder& r) {
   PyObject* events = PyObject_GetAttrString(monitoring, "events");
   if (events == nullptr) return PythonError("sys.monitoring.events");
   if (g_disable == nullptr) g_disable = PyObject_GetAttrString(monitoring, "DISABLE");
-  PyObject* res = CallMonitoring("use_tool_id", Py_BuildValue("(is)", kToolId, "tracestore"));
-  if (res == nullptr) {
+  absl::StatusOr<int> tool = MonitoringTool::Acquire();
+  if (!tool.ok()) {
     Py_DECREF(events);
-    return PythonError("sys.monitoring.use_tool_id(PROFILER_ID)");
+    return tool.status();
   }
-  Py_DECREF(res);
+  const int kToolId = *tool;
+  g_installed = true;  // from here RemoveMonitoring releases the id
   long mask = 0;
   for (const CallbackDef& def : kCallbacks) {
     if (def.c_event && !r.config().c_calls) continue;
@@ -267,18 +268,27 @@ absl::Status InstallMonitoring(Recorder& r) {
   PyObject* restart = CallMonitoring("restart_events", nullptr);
   if (restart == nullptr) return PythonError("sys.monitoring.restart_events");
   Py_DECREF(restart);
-  g_installed = true;
   return absl::OkStatus();
 }
 
 void RemoveMonitoring() {
   if (!g_installed) return;
   g_installed = false;
+  const int kToolId = MonitoringTool::id();
   PyObject* r = CallMonitoring("set_events", Py_BuildValue("(ii)", kToolId, 0));
   Py_XDECREF(r);
-  r = CallMonitoring("free_tool_id", Py_BuildValue("(i)", kToolId));
-  Py_XDECREF(r);
+  for (const CallbackDef& def : kCallbacks) {  // drop our callbacks' references
+    PyObject* events = PyObject_GetAttrString(PySys_GetObject("monitoring"), "events");
+    PyObject* event = events ? PyObject_GetAttrString(events, def.event) : nullptr;
+    r = event ? CallMonitoring("register_callback",
+                               Py_BuildValue("(iOO)", kToolId, event, Py_None))
+              : nullptr;
+    Py_XDECREF(r);
+    Py_XDECREF(event);
+    Py_XDECREF(events);
+  }
   PyErr_Clear();
+  MonitoringTool::Release();
 }
 
 #else  // before 3.12
