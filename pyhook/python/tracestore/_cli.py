@@ -42,11 +42,8 @@ def _run_native(args):
     return subprocess.call([exe] + args)
 
 
-def _record_parser():
-    p = argparse.ArgumentParser(
-        prog="python -m tracestore record",
-        description="Record a Python program into a trace.",
-        usage="%(prog)s [options] -- script.py ARGS | -- -m module ARGS")
+def _add_session_options(p):
+    """The options that say what a session records (record and attach)."""
     p.add_argument("-o", "--output", metavar="TRACE",
                    help="trace to create (default: a new name here)")
     p.add_argument("-i", "--include", metavar="PREFIX", action="append",
@@ -63,17 +60,25 @@ def _record_parser():
                    help="force a hook backend (default: per version)")
     p.add_argument("--no-threads", action="store_true",
                    help="trace the main thread only")
-    p.add_argument("--follow-children", action="store_true",
-                   help="trace child Python processes into the same trace")
-    p.add_argument("--etw", action="store_true",
-                   help="also emit python-etwtrace's ETW events (Windows; "
-                        "user_events on Linux)")
     p.add_argument("--mode", choices=("instrumented", "stack"),
                    default="instrumented",
                    help="instrumented: record every call (default); stack: "
                         "record no calls, run each traced function through "
                         "its own native trampoline for perf and ETW stack "
                         "sampling")
+
+
+def _record_parser():
+    p = argparse.ArgumentParser(
+        prog="python -m tracestore record",
+        description="Record a Python program into a trace.",
+        usage="%(prog)s [options] -- script.py ARGS | -- -m module ARGS")
+    _add_session_options(p)
+    p.add_argument("--follow-children", action="store_true",
+                   help="trace child Python processes into the same trace")
+    p.add_argument("--etw", action="store_true",
+                   help="also emit python-etwtrace's ETW events (Windows; "
+                        "user_events on Linux)")
     p.add_argument("--no-perf-files", action="store_true",
                    help="stack mode: do not write /tmp/perf-<pid>.map and "
                         "/tmp/jit-<pid>.dump")
@@ -96,24 +101,7 @@ def _attach_parser(detach=False):
                    help="print nothing of our own")
     if detach:
         return p
-    p.add_argument("-o", "--output", metavar="TRACE",
-                   help="trace to create (default: a new name here)")
-    p.add_argument("-i", "--include", metavar="PREFIX", action="append",
-                   default=[], help="trace only these modules (repeatable)")
-    p.add_argument("-x", "--exclude", metavar="PREFIX", action="append",
-                   default=[], help="never trace these modules (repeatable)")
-    p.add_argument("--exclude-stdlib", action="store_true",
-                   help="do not trace the interpreter's own library")
-    p.add_argument("--lines", action="store_true",
-                   help="record line events in traced code")
-    p.add_argument("--c-calls", action="store_true",
-                   help="record calls of C functions")
-    p.add_argument("--hook", choices=("eval-frame", "monitoring", "setprofile"),
-                   help="force a hook backend (default: per version)")
-    p.add_argument("--no-threads", action="store_true",
-                   help="trace the main thread only")
-    p.add_argument("--mode", choices=("instrumented", "stack"),
-                   default="instrumented")
+    _add_session_options(p)
     p.add_argument("--duration", type=float, metavar="SECONDS",
                    help="detach after SECONDS (or on Ctrl-C); without it, "
                         "recording goes on until `detach PID` or exit")
