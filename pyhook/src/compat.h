@@ -237,13 +237,10 @@ inline bool YieldingInProfile(Frame* f) {
 // generator's prologue; 0 where not needed. Called once per code object.
 int BodyStartBytes(PyCodeObject* code);
 
-inline PyObject* CodeQualname(PyCodeObject* code) {
+// 3.11+ (before, the recorder recovers it: qualname.h).
 #if PY_VERSION_HEX >= 0x030B0000
-  return code->co_qualname;
-#else
-  return code->co_name;  // 3.9/3.10 code objects have no qualified name
+inline PyObject* CodeQualname(PyCodeObject* code) { return code->co_qualname; }
 #endif
-}
 
 inline Py_ssize_t RequestCodeExtraIndex() {
 #if PY_VERSION_HEX >= 0x030C0000

@@ -208,7 +208,12 @@ uint64_t Recorder::CodeWord(PyCodeObject* code, PyObject* globals) {
   if (traced) {
     FunctionInfo info;
     info.module = module;
+#if PY_VERSION_HEX < 0x030B0000
+    const std::string qualname = qualnames_.Find(code, globals);
+    info.qualname = qualname.empty() ? Utf8(code->co_name) : qualname;
+#else
     info.qualname = Utf8(compat::CodeQualname(code));
+#endif
     info.file = file;
     info.first_line = static_cast<uint32_t>(code->co_firstlineno);
     info.code_addr = reinterpret_cast<uintptr_t>(code);
@@ -458,6 +463,7 @@ absl::Status Recorder::Stop() {
   etw_.store(nullptr, std::memory_order_relaxed);
   current_.store(nullptr, std::memory_order_release);
   session_.store(session() + 1, std::memory_order_relaxed);
+  r->qualnames_.Clear();
   absl::Status s = r->writer_->Close();
   g_finished->push_back(r);
   return s;

@@ -31,6 +31,7 @@
 #include "absl/status/status.h"
 #include "compat.h"
 #include "etw.h"
+#include "qualname.h"
 #include "stack_mode.h"
 #include "tracestore/module_filter.h"
 #include "tracestore/trace_writer.h"
@@ -215,6 +216,7 @@ class Recorder {
   std::unique_ptr<EtwEmitter> etw_sink_;
   std::unique_ptr<StackMode> stack_;  // stack mode only
   ModuleFilter modules_;
+  Qualnames qualnames_;  // 3.9/3.10: qualified names (qualname.h)
   PrefixSet excluded_dirs_, kept_dirs_;
   unsigned long starter_ident_ = 0;  // with_threads=False: the only thread
   absl::flat_hash_map<const void*, uint32_t> c_functions_;
