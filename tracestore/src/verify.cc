@@ -5,6 +5,7 @@
 #include <xxhash.h>
 
 #include <algorithm>
+#include <iterator>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -52,18 +53,24 @@ void VerifyChecksumClaims(const StoreReader& s, VerifyReport& report) {
 }
 
 // The writer gives every events store one chunk size and every other store
-// another (TraceOptions): a store that differs was not written by it.
+// another (TraceOptions): a store that differs from the rest of its class
+// (the most common size wins) was not written by it.
 void VerifyChunkSizes(const TraceReader& t, VerifyReport& report) {
-  uint32_t events_shift = 0, other_shift = 0;
-  for (const StoreReader* s : t.stores()) {
-    const bool events = s->kind() == format::StoreKind::kEvents;
-    uint32_t& shift = events ? events_shift : other_shift;
-    if (shift == 0) {
-      shift = s->header().chunk_shift;
-    } else if (s->header().chunk_shift != shift) {
+  for (const bool events : {true, false}) {
+    uint64_t counts[31] = {};
+    for (const StoreReader* s : t.stores())
+      if ((s->kind() == format::StoreKind::kEvents) == events)
+        ++counts[s->header().chunk_shift];  // 12..30: checked at open
+    const uint32_t common = static_cast<uint32_t>(
+        std::max_element(std::begin(counts), std::end(counts)) -
+        std::begin(counts));
+    for (const StoreReader* s : t.stores()) {
+      if ((s->kind() == format::StoreKind::kEvents) != events ||
+          s->header().chunk_shift == common)
+        continue;
       report.errors.push_back(absl::StrCat(
           s->path(), ": chunk size 2^", s->header().chunk_shift, ", the other ",
-          events ? "events" : "metadata", " stores use 2^", shift));
+          events ? "events" : "metadata", " stores use 2^", common));
       if (report.errors.size() > 100) return;
     }
   }
