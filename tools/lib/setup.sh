@@ -19,6 +19,8 @@ TS_PACKAGES+=(g++-mingw-w64-x86-64-posix wine64)
 TS_PACKAGES+=(libncurses-dev tmux chromium)
 # stack mode's perf test: perf record / inject --jit / script (issue 8)
 TS_PACKAGES+=(linux-perf)
+# libFuzzer targets over the reader: clang and its fuzzer runtime (issue 14)
+TS_PACKAGES+=(clang-14 libclang-rt-14-dev)
 
 ts_log() { printf '[tracestore] %s\n' "$*" >&2; }
 
