@@ -65,9 +65,8 @@ std::vector<std::string> Problems::Summary(size_t examples) const {
   std::vector<std::string> lines;
   for (int k = 0; k < kProblemKinds; ++k) {
     if (counts_[k] == 0) continue;
-    std::string line =
-        absl::StrCat(counts_[k], " ", ProblemKindName(static_cast<ProblemKind>(k)),
-                     ": ");
+    std::string line = absl::StrCat(
+        ProblemKindName(static_cast<ProblemKind>(k)), " (", counts_[k], "): ");
     size_t shown = 0;
     for (const Problem& p : all_) {
       if (static_cast<int>(p.kind) != k) continue;

@@ -32,7 +32,7 @@ enum class ProblemKind {
 };
 inline constexpr int kProblemKinds = 4;
 
-// How a summary line names a kind ("3 unreadable stores (left out)").
+// How a summary line names a kind ("unreadable stores (left out)").
 const char* ProblemKindName(ProblemKind kind);
 // A short key for a kind: "unreadable", "truncated", "checksum", "header"
 // (the SQL table's kind column); ParseProblemKind reads it back.
@@ -60,8 +60,8 @@ class Problems {
   // Messages only, in the order found.
   std::vector<std::string> messages() const;
 
-  // One line per kind present: "<count> <kind>: <first>; <second>; <third>
-  // (and N more)". At most `examples` messages per line.
+  // One line per kind present: "<kind> (<count>): <first>; <second>;
+  // <third> (and N more)". At most `examples` messages per line.
   std::vector<std::string> Summary(size_t examples = 3) const;
 
  private:
