@@ -27,7 +27,7 @@ constexpr uint32_t kMaxEventStores = 16;
 constexpr uint32_t kFileIds = 7 + kMaxEventStores;
 constexpr uint32_t kStoreFieldBytes = 176;
 constexpr uint32_t kHeaderFieldBytes = 96;
-constexpr uint64_t kMaxSize = uint64_t{16} << 20;
+constexpr uint64_t kMaxSize = uint64_t{1} << 20;
 
 std::string FileName(uint32_t id) {
   switch (id) {

@@ -14,7 +14,7 @@
 //   2 header    a trace.header, compact: the first 96 header bytes, then
 //               the properties text; written out 64 KiB long
 //   3 size      u32 bytes: truncate (or extend, sparse) the file to that
-//               size, at most 16 MiB
+//               size, at most 1 MiB (a bigger file only makes an input slower)
 //   4 fifo      a FIFO in place of the file (readers must not block on it)
 //
 // EncodeTrace turns a real trace into this format (the seeds): stores and
