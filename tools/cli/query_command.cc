@@ -362,8 +362,8 @@ int RunQuery(const std::vector<std::string>& args) {
                std::istreambuf_iterator<char>());
 
   // Open the trace once here for a plain message before any SQL runs.
-  auto trace = TraceReader::Open(path);
-  if (!trace.ok()) return Fail(std::string(trace.status().message()));
+  if (auto trace = TraceReader::Open(path); !trace.ok())
+    return Fail(std::string(trace.status().message()));
 
   sqlite3* raw = nullptr;
   const int rc = sqlite3_open(":memory:", &raw);
@@ -417,12 +417,11 @@ int RunQuery(const std::vector<std::string>& args) {
     if (failed) return Fail(message);
   }
   if (statements == 0) return Fail("no SQL statement given");
-  // What the tables read came from the trace as it was when the statements
-  // ran; their reader's problems are in tracestore_problems.
+  // The problems of the reader the tables read through, as the statements
+  // left it (tracestore_problems).
   Problems problems;
   if (!ReadSqlProblems(db.get(), path, &problems))
     return Fail(sqlite3_errmsg(db.get()));
-  problems.Append((*trace)->AllProblems());
   return ReportProblems("query", problems);
 }
 
