@@ -29,8 +29,33 @@ int RegisterTables(sqlite3* db) {
     return SQLITE_NOMEM;
   }
   for (const Table* table : {&kCallsTable, &kEventsTable, &kFunctionsTable,
-                             &kThreadsTable, &kMarksTable}) {
+                             &kThreadsTable, &kMarksTable, &kProblemsTable}) {
     if (int rc = RegisterTable(db, *table, cache); rc != SQLITE_OK) return rc;
+  }
+  // tracestore_strict(on): turns strict mode on (1) or off (0) for the
+  // connection and returns the previous setting; no argument just returns
+  // it.
+  auto* holder = new (std::nothrow) std::shared_ptr<SessionCache>(cache);
+  if (holder == nullptr) return SQLITE_NOMEM;
+  auto strict = [](sqlite3_context* ctx, int argc, sqlite3_value** argv) {
+    auto& c = *static_cast<std::shared_ptr<SessionCache>*>(sqlite3_user_data(ctx));
+    const bool before = c->strict;
+    if (argc == 1) c->strict = sqlite3_value_int(argv[0]) != 0;
+    sqlite3_result_int(ctx, before ? 1 : 0);
+  };
+  auto destroy = [](void* p) {
+    delete static_cast<std::shared_ptr<SessionCache>*>(p);
+  };
+  for (int argc : {0, 1}) {
+    // Each registration owns a copy (SQLite destroys each one's data).
+    auto* data = argc == 0 ? holder
+                           : new (std::nothrow) std::shared_ptr<SessionCache>(cache);
+    if (data == nullptr) return SQLITE_NOMEM;
+    if (int rc = sqlite3_create_function_v2(
+            db, "tracestore_strict", argc, SQLITE_UTF8 | SQLITE_DIRECTONLY,
+            data, strict, nullptr, nullptr, destroy);
+        rc != SQLITE_OK)
+      return rc;
   }
   return SQLITE_OK;
 }

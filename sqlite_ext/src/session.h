@@ -44,6 +44,10 @@ class SessionCache {
   // or the trace at `path` was replaced (recorded anew) since.
   absl::StatusOr<std::shared_ptr<Session>> Get(const std::string& path);
 
+  // Strict mode (SELECT tracestore_strict(1)): a scan of a trace with
+  // problems fails with them instead of answering from what could be read.
+  bool strict = false;
+
  private:
   void EvictIdle();
   std::vector<std::shared_ptr<Session>> sessions_;  // least recently used first

@@ -1,4 +1,4 @@
-// The five tracestore tables: what each declares, and the cursor that reads
+// The tracestore tables: what each declares, and the cursor that reads
 // it. The SQLite glue (vtab.cc) is the same for all of them; a table only
 // says how to start a scan for decoded constraints and how to produce a
 // column of the current row.
@@ -40,6 +40,7 @@ extern const Table kEventsTable;
 extern const Table kFunctionsTable;
 extern const Table kThreadsTable;
 extern const Table kMarksTable;
+extern const Table kProblemsTable;
 
 // The module every table is registered with (pAux: the table and the
 // connection's SessionCache).

@@ -134,6 +134,18 @@ int FilterImpl(Cursor* cursor, Vtab* vtab, int idx_num, int argc,
   if (absl::Status s = view.CheckStores(table.needs); !s.ok())
     return SetError(&vtab->base,
                     std::string(name) + ": " + std::string(s.message()));
+  // Strict mode: no partial answers. tracestore_problems (needs nothing)
+  // still lists them.
+  if (vtab->aux->cache->strict && table.needs != 0) {
+    const Problems problems = view.reader().AllProblems();
+    if (!problems.empty()) {
+      std::string message = std::string(name) + ": the trace is damaged";
+      for (const std::string& line : problems.Summary())
+        message += "; " + line;
+      message += " (tracestore_strict(0) reads what it can)";
+      return SetError(&vtab->base, message);
+    }
+  }
   if (absl::Status s = cursor->impl->Start(view, c); !s.ok())
     return SetError(&vtab->base,
                     std::string(name) + ": " + std::string(s.message()));

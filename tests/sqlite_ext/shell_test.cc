@@ -10,6 +10,7 @@
 #include "gtest/gtest.h"
 #include "sql_test_util.h"
 #include "tracestore/event_scan.h"
+#include "tracestore/store_paths.h"
 #include "tracestore/trace_reader.h"
 
 namespace tracestore {
@@ -184,6 +185,43 @@ TEST_F(ShellTest, ErrorsAreMessagesNotCrashes) {
             &out, &err),
       0);
   EXPECT_THAT(err, HasSubstr("unsafe use"));
+}
+
+// A damaged trace in the shell: by default the tables answer from what
+// could be read and tracestore_problems(path) says what is wrong; in strict
+// mode (tracestore_strict(1)) the same query is an error naming it.
+TEST_F(ShellTest, DamagedTraceProblemsAndStrictMode) {
+  std::string out, err;
+  // Sound: no problems, and strict mode changes nothing.
+  ASSERT_EQ(Shell(dir_,
+                  Load() + "SELECT count(*) FROM tracestore_problems('" +
+                      path_ + "');\nSELECT tracestore_strict(1);\n"
+                      "SELECT count(*) > 0 FROM tracestore_events('" + path_ +
+                      "');\n",
+                  &out, &err),
+            0)
+      << err;
+  EXPECT_EQ(out, "0\n0\n1\n");
+  // A flipped byte in sealed chunk 2 of thread 0's events.
+  testing::FlipBit(path_ + "/" + EventsFileName(0),
+                   format::kStoreHeaderBytes + 2 * 4096 + 12, 0);
+  ASSERT_EQ(Shell(dir_,
+                  Load() + "SELECT count(*) > 0 FROM tracestore_events('" +
+                      path_ + "');\nSELECT kind, message FROM "
+                      "tracestore_problems('" + path_ + "');\n",
+                  &out, &err),
+            0)
+      << err;
+  EXPECT_THAT(out, HasSubstr("1\nchecksum|"));
+  EXPECT_THAT(out, HasSubstr("events.0.store: checksum mismatch in chunk 2"));
+  EXPECT_NE(Shell(dir_,
+                  Load() + "SELECT tracestore_strict(1);\n"
+                           "SELECT count(*) FROM tracestore_calls('" +
+                      path_ + "');\n",
+                  &out, &err),
+            0);
+  EXPECT_THAT(err, HasSubstr("tracestore_calls: the trace is damaged"));
+  EXPECT_THAT(err, HasSubstr("checksum mismatch in chunk 2"));
 }
 
 }  // namespace

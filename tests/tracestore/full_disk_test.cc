@@ -158,5 +158,26 @@ TEST(FullDisk, RealTmpfs) {
   EXPECT_EQ(::umount(mnt.c_str()), 0);
 }
 
+// A disk that fills while the trace is being created (issue 14): creating
+// fails, and the header says the trace never started (state 0), not that
+// it is closed: readers say so instead of showing an empty, sound trace.
+TEST(FullDisk, FullAtStartLeavesANeverStartedTrace) {
+  testing::ScratchDir dir;
+  testing::FaultInjectionEnv env(Env::Default(), 100 << 10,
+                                 testing::FaultInjectionEnv::Fault::kAllocate);
+  TraceOptions options;
+  options.path = dir / "t.trace";
+  options.env = &env;
+  options.quiet = true;
+  auto w = TraceWriter::Create(options);
+  ASSERT_FALSE(w.ok());
+  EXPECT_TRUE(absl::IsResourceExhausted(w.status())) << w.status();
+  auto reader = TraceReader::Open(options.path);
+  ASSERT_FALSE(reader.ok());
+  EXPECT_NE(reader.status().message().find("never started"),
+            std::string::npos)
+      << reader.status();
+}
+
 }  // namespace
 }  // namespace tracestore

@@ -24,7 +24,9 @@
 // OUT is either complete or absent. An existing OUT is kept unless --force. A live
 // trace is exported as one snapshot of what had been committed (calls still
 // open end at their thread's last event).
-// Exit 0; 2 on a usage error, a trace that cannot be opened, or a failure.
+// OUT may not lie inside the trace directory. Exit 0; 2 on a usage error, a
+// trace that cannot be opened, or a failure; 3 when the trace is damaged:
+// OUT holds what could be read and the problems are on stderr.
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -32,6 +34,7 @@
 
 #include <cerrno>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <memory>
 #include <string>
@@ -39,6 +42,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "commands.h"
+#include "problem_report.h"
 #include "progress.h"
 #include "sqlite_ext/tracestore_sqlite.h"
 #include "tracestore/call_stream.h"
@@ -126,6 +130,28 @@ Target Classify(const std::string& path) {
   if (S_ISDIR(st.st_mode)) return Target::kDirectory;
   if (S_ISREG(st.st_mode)) return Target::kFile;
   return Target::kStream;
+}
+
+// True when `output` names a file in the trace directory `trace` (or the
+// directory itself): writing there would damage what is being read.
+bool InsideTrace(const std::string& output, const std::string& trace) {
+  char* real_trace = ::realpath(trace.c_str(), nullptr);
+  if (real_trace == nullptr) return false;  // opening the trace reports it
+  const std::string t = real_trace;
+  std::free(real_trace);
+  // The directory -o would write into (its file need not exist yet).
+  const size_t slash = output.rfind('/');
+  const std::string dir =
+      slash == std::string::npos ? "." : slash == 0 ? "/" : output.substr(0, slash);
+  char* real_dir = ::realpath(dir.c_str(), nullptr);
+  if (real_dir == nullptr) return false;  // creating OUT will fail and say so
+  const std::string d = real_dir;
+  std::free(real_dir);
+  if (d == t) return true;
+  char* real_out = ::realpath(output.c_str(), nullptr);
+  const bool same = real_out != nullptr && std::string(real_out) == t;
+  std::free(real_out);
+  return same;
 }
 
 class Exporter {
@@ -313,7 +339,8 @@ int ExportStreamed(const StreamArgs& a) {
   std::fprintf(direct ? stderr : stdout, "wrote %s (%s: %s, %llu bytes)\n",
                to_stdout ? "stdout" : a.output.c_str(), format_name.c_str(),
                summary.c_str(), static_cast<unsigned long long>(out.bytes()));
-  return kExitOk;
+  std::fflush(stdout);
+  return ReportProblems("export", (*reader)->AllProblems());
 }
 
 }  // namespace
@@ -365,6 +392,9 @@ int RunExport(const std::vector<std::string>& args) {
     std::fputs(kUsage, stderr);
     return kExitUsage;
   }
+  if (output != "-" && InsideTrace(output, trace))
+    return Fail(output + " is inside the trace being exported: not writing "
+                "there");
   if (format != "sqlite") {
     StreamArgs stream;
     if (!ParseExportFormat(format, &stream.format))
@@ -420,7 +450,8 @@ int RunExport(const std::vector<std::string>& args) {
   for (const auto& c : counts)
     absl::StrAppend(&summary, summary.empty() ? "" : ", ", c);
   std::printf("wrote %s (%s)\n", output.c_str(), summary.c_str());
-  return kExitOk;
+  std::fflush(stdout);
+  return ReportProblems("export", (*reader)->AllProblems());
 }
 
 }  // namespace tracestore::cli

@@ -1,4 +1,6 @@
-// `tracestore info TRACE`: what a trace holds, in a few lines.
+// `tracestore info TRACE`: what a trace holds, in a few lines. Exit 0; 3
+// when the trace is damaged (its problems on stderr); 2 if it cannot be
+// opened.
 
 #include <cstdio>
 #include <ctime>
@@ -6,6 +8,7 @@
 
 #include "absl/strings/str_format.h"
 #include "commands.h"
+#include "problem_report.h"
 #include "tracestore/trace_reader.h"
 
 namespace tracestore::cli {
@@ -77,8 +80,11 @@ int RunInfo(const std::vector<std::string>& args) {
     line("stopped", t.stop_reason() == format::StopReason::kDiskFull
                         ? "early: the disk was full"
                         : "early: an I/O error");
-  for (const auto& p : t.problems()) line("problem", p);
-  return kExitOk;
+  const Problems problems = t.AllProblems();
+  if (!problems.empty())
+    line("problems", absl::StrFormat("%d (on stderr)", problems.size()));
+  std::fflush(stdout);
+  return ReportProblems("info", problems);
 }
 
 }  // namespace tracestore::cli

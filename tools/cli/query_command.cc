@@ -10,7 +10,8 @@
 // given, separated by ';'. Output: an aligned table (NULL shown as NULL),
 // CSV (RFC 4180, NULL as an empty field), or one JSON array of objects per
 // statement that returns columns. Exit 0; 2 on a usage error, a trace that
-// cannot be opened, or an SQL error (message on stderr).
+// cannot be opened, or an SQL error (message on stderr); 3 when the trace is
+// damaged: the rows are what could be read, the problems are on stderr.
 
 #include <cmath>
 #include <cstdio>
@@ -24,6 +25,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "commands.h"
+#include "problem_report.h"
 #include "sqlite_ext/tracestore_sqlite.h"
 #include "tracestore/trace_reader.h"
 
@@ -310,6 +312,24 @@ int Fail(const std::string& message) {
   return kExitUsage;
 }
 
+// The problems of the trace the SQL tables read (tracestore_problems).
+bool ReadSqlProblems(sqlite3* db, const std::string& path, Problems* out) {
+  sqlite3_stmt* stmt = nullptr;
+  if (sqlite3_prepare_v2(db, "SELECT kind, message FROM tracestore_problems(?1)",
+                         -1, &stmt, nullptr) != SQLITE_OK)
+    return false;
+  sqlite3_bind_text(stmt, 1, path.data(), static_cast<int>(path.size()),
+                    SQLITE_TRANSIENT);
+  int step;
+  while ((step = sqlite3_step(stmt)) == SQLITE_ROW) {
+    ProblemKind kind = ProblemKind::kUnreadable;
+    ParseProblemKind(Text(stmt, 0), &kind);
+    out->Add(kind, Text(stmt, 1));
+  }
+  sqlite3_finalize(stmt);
+  return step == SQLITE_DONE;
+}
+
 }  // namespace
 
 int RunQuery(const std::vector<std::string>& args) {
@@ -397,7 +417,12 @@ int RunQuery(const std::vector<std::string>& args) {
     if (failed) return Fail(message);
   }
   if (statements == 0) return Fail("no SQL statement given");
-  return kExitOk;
+  // The problems of the reader the tables read through, as the statements
+  // left it (tracestore_problems).
+  Problems problems;
+  if (!ReadSqlProblems(db.get(), path, &problems))
+    return Fail(sqlite3_errmsg(db.get()));
+  return ReportProblems("query", problems);
 }
 
 }  // namespace tracestore::cli

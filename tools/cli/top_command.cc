@@ -33,6 +33,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "commands.h"
+#include "problem_report.h"
 #include "progress.h"
 #include "top_view.h"
 
@@ -347,8 +348,11 @@ int RunTop(const std::vector<std::string>& argv) {
     return Fail(std::string(s.message()));
   (*model)->set_sort(args.sort);
   (*model)->SelectThread(args.thread);
-  if (args.once) return PrintOnce(**model, args.rows);
-  return RunScreen(**model, args);
+  const int rc = args.once ? PrintOnce(**model, args.rows)
+                           : RunScreen(**model, args);
+  if (rc != kExitOk) return rc;
+  std::fflush(stdout);
+  return ReportProblems("top", (*model)->reader().AllProblems());
 }
 
 }  // namespace tracestore::cli

@@ -241,6 +241,10 @@ std::vector<std::string> TopModel::Summary(size_t width) const {
     dropped += s->dropped();
   }
   const auto threads = reader_->threads();
+  // A thread without an end time runs only while its writer does: in a
+  // trace whose writer died it is unfinished.
+  const bool live = this->state() == State::kRecording;
+  const char* open_word = live ? "running" : "unfinished";
   size_t running = 0;
   for (const auto& t : threads) running += reader_->ThreadEndTicks(t) == 0;
 
@@ -252,7 +256,7 @@ std::vector<std::string> TopModel::Summary(size_t width) const {
       "events ", Thousands(events_), " (", Rate(events_rate_), "/s)  calls ",
       Thousands(total_calls_), " (", Rate(calls_rate_), "/s)  functions ",
       Thousands(reader_->functions().size()), "  threads ", threads.size(),
-      " (", running, " running)  waited ", Thousands(waited), "  dropped ",
+      " (", running, " ", open_word, ")  waited ", Thousands(waited), "  dropped ",
       Thousands(dropped)));
   std::string scope;
   if (thread_ < 0) {
@@ -262,13 +266,17 @@ std::vector<std::string> TopModel::Summary(size_t width) const {
     std::string name(reader_->String(reader_->ThreadName(t)));
     scope = absl::StrCat("thread ", thread_ + 1, "/", threads.size(), ": ",
                          name.empty() ? "?" : name, " (tid ", t.os_tid, ", ",
-                         reader_->ThreadEndTicks(t) == 0 ? "running" : "ended",
+                         reader_->ThreadEndTicks(t) == 0 ? open_word : "ended",
                          ")");
   }
   lines.push_back(absl::StrCat(
       scope, "  sort: ", std::string(TopSortName(sort_)), "  rates: ",
       averages_ ? "average over the trace" : "since the last refresh",
       "  (* = running now)"));
+  // The reader's problems, first kind only (stderr gets them all at exit).
+  const Problems problems = reader_->AllProblems();
+  if (!problems.empty())
+    lines.push_back(absl::StrCat("DAMAGED (partial): ", problems.Summary(1)[0]));
   for (std::string& line : lines) line = Fit(std::move(line), width);
   return lines;
 }

@@ -82,6 +82,7 @@ class TopModel {
   std::string Row(size_t i, size_t width) const;
   std::string StateMessage() const;
   const std::string& error() const { return error_; }
+  const TraceReader& reader() const { return *reader_; }
 
  private:
   explicit TopModel(std::unique_ptr<TraceReader> reader)

@@ -21,8 +21,13 @@ int RunVerify(const std::vector<std::string>& args) {
   }
   for (const auto& note : report->notes)
     std::fprintf(stderr, "note: %s\n", note.c_str());
-  for (const auto& error : report->errors)
-    std::fprintf(stderr, "error: %s\n", error.c_str());
+  // All of them, up to a limit: a crafted trace may have a million.
+  constexpr size_t kMaxLines = 100;
+  for (size_t i = 0; i < report->errors.size() && i < kMaxLines; ++i)
+    std::fprintf(stderr, "error: %s\n", report->errors[i].c_str());
+  if (report->errors.size() > kMaxLines)
+    std::fprintf(stderr, "error: ... and %zu more\n",
+                 report->errors.size() - kMaxLines);
   std::printf(
       "%s: %s (%llu threads, %llu functions, %llu events, %llu marks, "
       "%llu chunk checksums)\n",

@@ -15,6 +15,8 @@ TS_PACKAGES=(cmake ninja-build g++ pkg-config libsqlite3-dev sqlite3 libabsl-dev
              libxxhash-dev libgtest-dev libbenchmark-dev)
 # Windows cross-build of the ETW bridge and its tests (issue 6)
 TS_PACKAGES+=(g++-mingw-w64-x86-64-posix wine64)
+# libFuzzer targets over the reader: clang and its fuzzer runtime (issue 14)
+TS_PACKAGES+=(clang-14 libclang-rt-14-dev)
 # top and the HTML export's browser test (issue 7)
 TS_PACKAGES+=(libncurses-dev tmux chromium)
 # stack mode's perf test: perf record / inject --jit / script (issue 8)

@@ -109,21 +109,75 @@ class PosixWritableFile final : public WritableFile {
   std::string path_;
 };
 
+// Opens `path` for reading only if it is a regular file, without ever
+// opening anything else: a FIFO would block open() forever, a device node
+// may have side effects on open. So: lstat first (a symlink, FIFO, device
+// or directory is refused before any open), then open with O_NONBLOCK and
+// O_NOFOLLOW (a FIFO swapped in meanwhile does not block, a symlink fails),
+// then fstat and compare with the lstat (the same regular file, or refuse).
+// Returns the descriptor; *st holds its stat.
+absl::StatusOr<int> OpenRegularFile(const std::string& path,
+                                    struct stat* st) {
+  if (path.find('\0') != std::string::npos)
+    return absl::InvalidArgumentError(
+        absl::StrCat("the path contains a NUL byte: ", path));
+  struct stat before;
+  if (::lstat(path.c_str(), &before) != 0)
+    return ErrnoStatus(errno, "open", path);
+  if (!S_ISREG(before.st_mode))
+    return absl::InvalidArgumentError(
+        absl::StrCat(path, " is not a regular file"));
+  int fd = ::open(path.c_str(),
+                  O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOFOLLOW | O_NOCTTY);
+  if (fd < 0) {
+    if (errno == ELOOP)
+      return absl::InvalidArgumentError(
+          absl::StrCat(path, " is not a regular file"));
+    return ErrnoStatus(errno, "open", path);
+  }
+  if (::fstat(fd, st) != 0) {
+    absl::Status s = ErrnoStatus(errno, "fstat", path);
+    ::close(fd);
+    return s;
+  }
+  if (!S_ISREG(st->st_mode) || st->st_dev != before.st_dev ||
+      st->st_ino != before.st_ino) {
+    ::close(fd);
+    return absl::InvalidArgumentError(
+        absl::StrCat(path, " is not a regular file (it changed while opened)"));
+  }
+  return fd;
+}
+
+// Holds no descriptor between calls: Map() opens the file (the same file:
+// device and inode are checked), maps it and closes it again, and Size()
+// stats the path. A reader's open descriptors therefore do not grow with the
+// number of stores it maps (thousands, for a trace of thousands of threads).
 class PosixReadableFile final : public ReadableFile {
  public:
-  PosixReadableFile(int fd, std::string path)
-      : fd_(fd), path_(std::move(path)) {}
-  ~PosixReadableFile() override { ::close(fd_); }
+  PosixReadableFile(std::string path, const struct stat& st)
+      : path_(std::move(path)), dev_(st.st_dev), ino_(st.st_ino) {}
 
   absl::StatusOr<uint64_t> Size() override {
     struct stat st;
-    if (::fstat(fd_, &st) != 0) return ErrnoStatus(errno, "fstat", path_);
+    if (::lstat(path_.c_str(), &st) != 0)
+      return ErrnoStatus(errno, "stat", path_);
+    TS_RETURN_IF_ERROR(Same(st));
     return static_cast<uint64_t>(st.st_size);
   }
 
   absl::StatusOr<const std::byte*> Map(uint64_t length) override {
-    void* p = ::mmap(nullptr, length, PROT_READ, MAP_SHARED, fd_, 0);
-    if (p == MAP_FAILED) return ErrnoStatus(errno, "mmap", path_);
+    struct stat st;
+    auto fd = OpenRegularFile(path_, &st);
+    if (!fd.ok()) return fd.status();
+    absl::Status same = Same(st);
+    void* p = same.ok()
+                  ? ::mmap(nullptr, length, PROT_READ, MAP_SHARED, *fd, 0)
+                  : MAP_FAILED;
+    const int err = errno;
+    ::close(*fd);
+    if (!same.ok()) return same;
+    if (p == MAP_FAILED) return ErrnoStatus(err, "mmap", path_);
     return static_cast<const std::byte*>(p);
   }
 
@@ -134,8 +188,16 @@ class PosixReadableFile final : public ReadableFile {
   const std::string& path() const override { return path_; }
 
  private:
-  int fd_;
+  absl::Status Same(const struct stat& st) const {
+    if (S_ISREG(st.st_mode) && st.st_dev == dev_ && st.st_ino == ino_)
+      return absl::OkStatus();
+    return absl::FailedPreconditionError(
+        absl::StrCat(path_, " was replaced while being read"));
+  }
+
   std::string path_;
+  dev_t dev_;
+  ino_t ino_;
 };
 
 class PosixEnv final : public Env {
@@ -161,15 +223,11 @@ class PosixEnv final : public Env {
 
   absl::StatusOr<std::unique_ptr<ReadableFile>> OpenReadable(
       const std::string& path) override {
-    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) return ErrnoStatus(errno, "open", path);
     struct stat st;
-    if (::fstat(fd, &st) == 0 && !S_ISREG(st.st_mode)) {
-      ::close(fd);
-      return absl::InvalidArgumentError(
-          absl::StrCat(path, " is not a regular file"));
-    }
-    return std::make_unique<PosixReadableFile>(fd, path);
+    auto fd = OpenRegularFile(path, &st);
+    if (!fd.ok()) return fd.status();
+    ::close(*fd);  // Map() opens it again; see PosixReadableFile
+    return std::make_unique<PosixReadableFile>(path, st);
   }
 
   bool FileExists(const std::string& path) override {

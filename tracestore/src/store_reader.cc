@@ -1,7 +1,11 @@
-// StoreReader: header validation, live refresh, torn-tail handling.
+// StoreReader: header validation, live refresh, torn-tail handling, and the
+// chunk checksums of what it reads.
 
 #include "tracestore/store_reader.h"
 
+#include <xxhash.h>
+
+#include <algorithm>
 #include <atomic>
 #include <cstring>
 
@@ -11,8 +15,11 @@ namespace tracestore {
 
 namespace {
 
-// A live store is mapped with room to grow so a refresh rarely remaps.
-constexpr uint64_t kMinLiveMapBytes = uint64_t{64} << 20;
+// A live store is mapped with as much room again as it holds (up to this),
+// so a growing store remaps O(log size) times while the address space a
+// reader reserves stays proportional to what the trace holds.
+constexpr uint64_t kMaxLiveSlackBytes = uint64_t{64} << 20;
+constexpr uint64_t kPageBytes = 4096;
 
 uint64_t LoadAcquire(const uint64_t& field) {
   return std::atomic_ref<uint64_t>(const_cast<uint64_t&>(field))
@@ -35,7 +42,8 @@ absl::StatusOr<std::unique_ptr<StoreReader>> StoreReader::Open(
     return absl::DataLossError(absl::StrCat(
         path, ": truncated: ", *size, " bytes, shorter than the ",
         format::kStoreHeaderBytes, "-byte store header"));
-  TS_RETURN_IF_ERROR(store->MapAtLeast(*size));
+  // The header alone first: how much more to map depends on it.
+  TS_RETURN_IF_ERROR(store->MapAtLeast(format::kStoreHeaderBytes));
   const format::StoreHeader& h = *store->header_;
   if (std::memcmp(h.magic, format::kStoreMagic, sizeof(h.magic)) != 0)
     return absl::DataLossError(
@@ -73,10 +81,11 @@ StoreReader::~StoreReader() {
 
 absl::Status StoreReader::MapAtLeast(uint64_t bytes) {
   if (bytes <= map_bytes_) return absl::OkStatus();
-  // Map past the end of a growing file so that growth needs no remap.
-  const bool live = header_ == nullptr || !closed();
-  uint64_t want = RoundUp(bytes, 4096);
-  if (live) want = RoundUp(std::max(bytes * 2, kMinLiveMapBytes), 4096);
+  // A closed store never grows: map exactly what it holds. A live one gets
+  // room to grow so that growth rarely needs a remap.
+  const bool live = header_ != nullptr && !closed();
+  uint64_t want = RoundUp(bytes, kPageBytes);
+  if (live) want = RoundUp(bytes + std::min(bytes, kMaxLiveSlackBytes), kPageBytes);
   auto map = file_->Map(want);
   if (!map.ok()) return map.status();
   if (map_ != nullptr) file_->Unmap(map_, map_bytes_);
@@ -104,7 +113,49 @@ absl::Status StoreReader::Refresh() {
     problem_.clear();
     count_ = committed_;
   }
-  return MapAtLeast(format::kStoreHeaderBytes + count_ * record_bytes);
+  TS_RETURN_IF_ERROR(
+      MapAtLeast(format::kStoreHeaderBytes + count_ * record_bytes));
+  VerifyNewChunks();
+  return absl::OkStatus();
+}
+
+// Each sealed chunk is hashed once, when a refresh first makes it visible;
+// sealed chunks never change, so later refreshes hash only new ones.
+void StoreReader::VerifyNewChunks() {
+  const format::StoreHeader& h = *header_;
+  if (h.flags & format::kStoreMutableRecords) return;  // no checksums
+  const uint64_t chunk = chunk_bytes();
+  const uint64_t per_chunk = chunk / record_bytes();
+  const uint64_t claimed = sealed_chunks();
+  const uint64_t sealed = std::min(
+      {claimed, count_ / per_chunk, uint64_t{format::kMaxSealedChunks}});
+  for (; verified_chunks_ < sealed; ++verified_chunks_) {
+    const uint64_t c = verified_chunks_;
+    ++chunks_checked_;
+    if (XXH64(data() + c * chunk, chunk, 0) != h.chunk_checksums[c])
+      checksum_problems_.push_back(absl::StrCat(
+          path(), ": checksum mismatch in chunk ", c, " (records ",
+          c * per_chunk, "..", (c + 1) * per_chunk - 1, ")"));
+  }
+  // The tail, once the store is closed and whole: its sealed chunks are
+  // all there and they and the tail cover exactly the committed records.
+  if (tail_verified_ || !closed() || count_ != committed_ ||
+      claimed != sealed || sealed >= format::kMaxSealedChunks ||
+      h.tail_records >= per_chunk ||
+      sealed * per_chunk + h.tail_records != committed_)
+    return;
+  tail_verified_ = true;
+  ++chunks_checked_;
+  if (XXH64(data() + sealed * chunk, h.tail_records * record_bytes(), 0) !=
+      h.tail_checksum)
+    checksum_problems_.push_back(
+        absl::StrCat(path(), ": checksum mismatch in the last chunk"));
+}
+
+void StoreReader::AddProblemsTo(Problems& out) const {
+  if (!problem_.empty()) out.Add(ProblemKind::kTruncated, problem_);
+  for (const std::string& p : checksum_problems_)
+    out.Add(ProblemKind::kChecksum, p);
 }
 
 uint64_t StoreReader::sealed_chunks() const {

@@ -11,6 +11,7 @@
 #include <cerrno>
 #include <cstring>
 
+#include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "tracestore/clock.h"
 #include "tracestore/store_paths.h"
@@ -18,6 +19,10 @@
 namespace tracestore {
 
 namespace {
+
+// The TSC rates a reader accepts (1 MHz .. 100 GHz).
+constexpr uint64_t kMinTicksPerSecond = 1000000u;
+constexpr uint64_t kMaxTicksPerSecond = 100000000000u;
 
 template <class T>
 T LoadAtomic(const T& field) {
@@ -30,6 +35,11 @@ T LoadAtomic(const T& field) {
 absl::StatusOr<std::unique_ptr<TraceReader>> TraceReader::Open(
     const std::string& path, Env* env) {
   if (env == nullptr) env = Env::Default();
+  // A C string would end at the NUL and name another file.
+  if (path.find('\0') != std::string::npos)
+    return absl::InvalidArgumentError(absl::StrCat(
+        "the trace path contains a NUL byte: \"", absl::CHexEscape(path),
+        "\""));
   struct stat st;
   if (::stat(path.c_str(), &st) != 0)
     return ErrnoStatus(errno, "open trace", path);
@@ -46,7 +56,7 @@ absl::StatusOr<std::unique_ptr<TraceReader>> TraceReader::Open(
 TraceReader::~TraceReader() {
   if (header_ != nullptr)
     header_file_->Unmap(reinterpret_cast<const std::byte*>(header_),
-                        format::kTraceFileBytes);
+                        header_map_bytes_);
 }
 
 absl::Status TraceReader::OpenHeader() {
@@ -65,8 +75,14 @@ absl::Status TraceReader::OpenHeader() {
     return absl::DataLossError(absl::StrCat(
         file_path, ": truncated: ", *size, " bytes, the header needs ",
         format::kTraceHeaderBytes));
-  auto map = header_file_->Map(format::kTraceFileBytes);
-  if (!map.ok()) return map.status();
+  // Mapped no further than the file goes: reading a mapping past the end
+  // of a file raises SIGBUS. The writer makes it kTraceFileBytes long.
+  header_map_bytes_ = std::min<uint64_t>(*size, format::kTraceFileBytes);
+  auto map = header_file_->Map(header_map_bytes_);
+  if (!map.ok()) {
+    header_map_bytes_ = 0;
+    return map.status();
+  }
   header_ = reinterpret_cast<const format::TraceHeader*>(*map);
   const format::TraceHeader& h = *header_;
   if (std::memcmp(h.magic, format::kTraceMagic, sizeof(h.magic)) != 0)
@@ -80,11 +96,23 @@ absl::Status TraceReader::OpenHeader() {
     return absl::DataLossError(
         absl::StrCat(file_path, ": bad header size ", h.header_bytes));
   const auto source = static_cast<format::ClockSource>(h.clock_source);
-  if ((source != format::ClockSource::kTsc &&
-       source != format::ClockSource::kMonotonic) ||
-      h.ticks_per_second == 0)
-    return absl::DataLossError(
-        absl::StrCat(file_path, ": bad clock calibration"));
+  // CLOCK_MONOTONIC counts ns; a TSC runs at MHz to GHz. Anything else
+  // would turn every time into nonsense.
+  const uint64_t tps = LoadAtomic(h.ticks_per_second);
+  const bool clock_ok =
+      source == format::ClockSource::kMonotonic
+          ? tps == 1000000000u
+          : source == format::ClockSource::kTsc && tps >= kMinTicksPerSecond &&
+                tps <= kMaxTicksPerSecond;
+  if (!clock_ok)
+    return absl::DataLossError(absl::StrCat(
+        file_path, ": bad clock calibration (source ", h.clock_source, ", ",
+        tps, " ticks per second)"));
+  if (*size < format::kTraceFileBytes)
+    open_problems_.Add(
+        ProblemKind::kHeader,
+        absl::StrCat(file_path, ": truncated: ", *size, " bytes, the file is ",
+                     format::kTraceFileBytes));
   const uint32_t state = LoadAtomic(h.state);
   if (state == 0)
     return absl::FailedPreconditionError(absl::StrCat(
@@ -123,9 +151,8 @@ absl::Status TraceReader::RefreshStore(std::unique_ptr<StoreReader>& store,
       if (optional && absl::IsNotFound(opened.status()))
         return absl::OkStatus();  // not (yet) recorded: nothing wrong
       std::string message(opened.status().message());
-      if (std::find(open_problems_.begin(), open_problems_.end(), message) ==
-          open_problems_.end())
-        open_problems_.push_back(message);
+      open_failures_.emplace(name, message);
+      open_problems_.Add(ProblemKind::kUnreadable, std::move(message));
       return absl::OkStatus();  // left out, described in problems()
     }
     store = *std::move(opened);
@@ -139,11 +166,16 @@ absl::Status TraceReader::Refresh() {
   TS_RETURN_IF_ERROR(
       RefreshStore(threads_, kThreadsFile, format::StoreKind::kThreads));
   const size_t thread_count = threads().size();
-  if (events_.size() < thread_count) events_.resize(thread_count);
+  if (events_.size() < thread_count) {
+    events_.resize(thread_count);
+    events_failed_.resize(thread_count, false);
+  }
   for (size_t i = 0; i < thread_count; ++i) {
+    if (events_failed_[i]) continue;
     const std::string name = EventsFileName(static_cast<uint32_t>(i));
     TS_RETURN_IF_ERROR(
         RefreshStore(events_[i], name.c_str(), format::StoreKind::kEvents));
+    if (events_[i] == nullptr) events_failed_[i] = true;
   }
   // Before functions: the writer commits a function before its ranges.
   TS_RETURN_IF_ERROR(RefreshStore(code_ranges_, kCodeRangesFile,
@@ -262,11 +294,20 @@ std::vector<const StoreReader*> TraceReader::stores() const {
   return out;
 }
 
-std::vector<std::string> TraceReader::problems() const {
-  std::vector<std::string> out = open_problems_;
+Problems TraceReader::AllProblems() const {
+  Problems out = open_problems_;
   for (const StoreReader* s : stores())
-    if (!s->problem().empty()) out.push_back(s->problem());
+    if (s->has_problems()) s->AddProblemsTo(out);
   return out;
+}
+
+std::vector<std::string> TraceReader::problems() const {
+  return AllProblems().messages();
+}
+
+std::string_view TraceReader::OpenProblem(const std::string& file) const {
+  auto it = open_failures_.find(file);
+  return it == open_failures_.end() ? std::string_view() : it->second;
 }
 
 }  // namespace tracestore

@@ -90,19 +90,16 @@ absl::Status TraceView::CheckStores(unsigned needs) const {
   }
   if (missing.empty()) {
     // An optional store that is absent is no failure; one the reader left
-    // out as damaged is (problems() names it; an absent one it does not).
-    if ((needs & kCodeRanges) && !opened(kCodeRangesFile)) {
-      const std::string name = std::string("/") + kCodeRangesFile + ":";
-      for (const std::string& problem : reader_->problems())
-        if (problem.find(name) != std::string::npos)
-          return absl::DataLossError(problem);
+    // out as damaged is (the reader says why; an absent one it does not).
+    if (needs & kCodeRanges) {
+      std::string_view why = reader_->OpenProblem(kCodeRangesFile);
+      if (!why.empty()) return absl::DataLossError(std::string(why));
     }
     return absl::OkStatus();
   }
   // The reader says why it left the store out; fall back to "missing".
-  for (const std::string& problem : reader_->problems())
-    if (problem.find("/" + missing.front()) != std::string::npos)
-      return absl::DataLossError(problem);
+  std::string_view why = reader_->OpenProblem(missing.front());
+  if (!why.empty()) return absl::DataLossError(std::string(why));
   return absl::DataLossError(
       absl::StrCat(path(), "/", missing.front(), ": missing or unreadable"));
 }

@@ -276,6 +276,17 @@ absl::Status TraceWriter::Close() {
     if (*store) status.Update((*store)->Close());
   }
   format::TraceHeader& h = *header_;
+  if (std::atomic_ref<uint32_t>(h.state).load(std::memory_order_relaxed) !=
+      static_cast<uint32_t>(format::TraceState::kRecording)) {
+    // Open() failed before the trace started (e.g. a full disk): the header
+    // keeps state 0, which readers report as "never started". Marking it
+    // closed would claim a complete trace.
+    header_file_->Unmap(reinterpret_cast<std::byte*>(header_),
+                        format::kTraceFileBytes);
+    header_ = nullptr;
+    filler_.reset();
+    return status;
+  }
   h.close = clock_.Anchor();
   if (clock_.source() == format::ClockSource::kTsc)
     h.ticks_per_second =

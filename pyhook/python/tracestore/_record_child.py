@@ -63,9 +63,24 @@ def _enable(cfg, output):
             etw=cfg.get("etw", False), mode=cfg.get("mode", "instrumented"),
             perf_files=cfg.get("perf_files", True))
     except Exception as e:
+        if _disk_full(e):
+            # A full disk is no reason to keep the program from running: it
+            # runs untraced, with this one message (the trace's header says
+            # it never started).
+            print("tracestore: cannot record: %s; running the program "
+                  "untraced" % e, file=sys.stderr)
+            sys.stderr.flush()
+            return
         print("tracestore: cannot record: %s" % e, file=sys.stderr)
         sys.stderr.flush()
         os._exit(2)
+
+
+def _disk_full(e):
+    """Whether starting the trace failed for want of disk space."""
+    import errno
+    return isinstance(e, OSError) and any(
+        os.strerror(n) in str(e) for n in (errno.ENOSPC, errno.EDQUOT))
 
 
 def _on_sigterm(signum, frame):

@@ -42,8 +42,12 @@ inline uint64_t RealtimeNs() {
 // without overflow for any 64-bit tick count.
 inline uint64_t TicksToNs(uint64_t ticks, uint64_t ticks_per_second) {
   if (ticks_per_second == 1000000000u || ticks_per_second == 0) return ticks;
-  return static_cast<uint64_t>(static_cast<unsigned __int128>(ticks) *
-                               1000000000u / ticks_per_second);
+  // Saturates rather than wraps: a hostile header may claim a slow clock
+  // that no real trace has.
+  const unsigned __int128 ns =
+      static_cast<unsigned __int128>(ticks) * 1000000000u / ticks_per_second;
+  constexpr uint64_t kMaxNs = ~uint64_t{0};
+  return ns > kMaxNs ? kMaxNs : static_cast<uint64_t>(ns);
 }
 
 class Clock {

@@ -54,7 +54,9 @@ class WritableFile {
   virtual const std::string& path() const = 0;
 };
 
-// A file a reader maps shared, read-only. Needs no write permission.
+// A file a reader maps shared, read-only. Needs no write permission. It holds
+// no file descriptor between calls (each Map() opens, maps and closes), so a
+// reader of thousands of stores keeps no descriptor open per store.
 class ReadableFile {
  public:
   virtual ~ReadableFile() = default;
@@ -79,6 +81,9 @@ class Env {
   // Creates a new file (fails if it exists).
   virtual absl::StatusOr<std::unique_ptr<WritableFile>> CreateWritable(
       const std::string& path) = 0;
+  // Opens a regular file for reading. Anything else (a FIFO, a device node,
+  // a directory, a symlink) is refused with InvalidArgument before it is
+  // opened: a reader never blocks in open() or opens a device.
   virtual absl::StatusOr<std::unique_ptr<ReadableFile>> OpenReadable(
       const std::string& path) = 0;
   virtual bool FileExists(const std::string& path) = 0;

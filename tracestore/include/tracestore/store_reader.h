@@ -10,6 +10,12 @@
 // A file shorter than its committed count (a torn or truncated tail) is
 // reported in problem() and read up to what the file holds.
 //
+// Checksums: every sealed chunk is hashed (xxHash64) once, by the refresh
+// that first shows it, and the tail of a closed store once it is whole; a
+// mismatch is reported in AddProblemsTo() and the records are still shown.
+// The store is mapped at exactly its size once closed, with bounded room to
+// grow while live, and keeps no file descriptor open (env.h).
+//
 // Thread-safety: one thread at a time. Spans from Records() stay valid until
 // the next Refresh() that changes generation() (a remap), or destruction.
 
@@ -22,11 +28,13 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "tracestore/env.h"
 #include "tracestore/format.h"
+#include "tracestore/problems.h"
 
 namespace tracestore {
 
@@ -70,6 +78,13 @@ class StoreReader {
 
   // Empty when sound; otherwise what is wrong with the tail.
   const std::string& problem() const { return problem_; }
+  // The torn tail and any checksum mismatches found so far.
+  void AddProblemsTo(Problems& out) const;
+  bool has_problems() const {
+    return !problem_.empty() || !checksum_problems_.empty();
+  }
+  // Checksums verified so far (sealed chunks and the closed tail).
+  uint64_t chunks_checked() const { return chunks_checked_; }
   uint64_t generation() const { return generation_; }
   const std::string& path() const { return file_->path(); }
 
@@ -77,6 +92,7 @@ class StoreReader {
   explicit StoreReader(std::unique_ptr<ReadableFile> file)
       : file_(std::move(file)) {}
   absl::Status MapAtLeast(uint64_t bytes);
+  void VerifyNewChunks();
 
   std::unique_ptr<ReadableFile> file_;
   const std::byte* map_ = nullptr;
@@ -86,6 +102,10 @@ class StoreReader {
   uint64_t committed_ = 0;
   uint64_t generation_ = 0;
   std::string problem_;
+  uint64_t verified_chunks_ = 0;  // chunks [0, n) have been hashed
+  bool tail_verified_ = false;
+  uint64_t chunks_checked_ = 0;
+  std::vector<std::string> checksum_problems_;
 };
 
 }  // namespace tracestore

@@ -16,7 +16,8 @@
 // torn tail) and described in problems(). Open fails only when the trace
 // header is unusable. coderanges.store is optional: a trace without it (most
 // traces) has no code ranges and no problem; it is looked for again at each
-// Refresh() until the writer creates it.
+// Refresh() until the writer creates it. A thread's events store that
+// failed to open is not tried again.
 //
 // Thread-safety: one thread at a time; spans are valid until the next
 // Refresh() that reports a remap (generation() changed) or destruction.
@@ -35,7 +36,9 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "tracestore/env.h"
+#include "absl/container/flat_hash_map.h"
 #include "tracestore/format.h"
+#include "tracestore/problems.h"
 #include "tracestore/store_reader.h"
 
 namespace tracestore {
@@ -88,8 +91,18 @@ class TraceReader {
 
   // Every store that opened, for tools (info, verify).
   std::vector<const StoreReader*> stores() const;
-  // What is wrong, if anything: missing or damaged stores, torn tails.
+  // What is wrong, if anything: missing or damaged stores, torn tails,
+  // checksum mismatches, a damaged trace header; by kind (problems.h). An
+  // answer read from a trace with problems is partial.
+  Problems AllProblems() const;
+  // The same, messages only.
   std::vector<std::string> problems() const;
+  // Why the store `file` (e.g. "functions.store") was left out; "" if it
+  // was not (it opened, or it is an optional store not there).
+  std::string_view OpenProblem(const std::string& file) const;
+  // Bytes of trace.header mapped: the file's size, at most
+  // format::kTraceFileBytes.
+  uint64_t header_file_bytes() const { return header_map_bytes_; }
 
  private:
   TraceReader(std::string path, Env* env) : path_(std::move(path)), env_(env) {}
@@ -109,7 +122,12 @@ class TraceReader {
       strbytes_;
   std::unique_ptr<StoreReader> code_ranges_;  // optional
   std::vector<std::unique_ptr<StoreReader>> events_;  // by thread index
-  std::vector<std::string> open_problems_;  // stores that failed to open
+  // Events stores that failed to open: not tried again (the writer creates
+  // a thread's store before it commits the thread, so it will not appear).
+  std::vector<bool> events_failed_;
+  uint64_t header_map_bytes_ = 0;
+  Problems open_problems_;  // stores left out, header damage
+  absl::flat_hash_map<std::string, std::string> open_failures_;  // by file
 };
 
 }  // namespace tracestore

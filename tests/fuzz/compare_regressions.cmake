@@ -1,0 +1,20 @@
+# Runs the seed maker with --regressions into OUT and fails unless every
+# file matches the committed one in WANT (they are generated, not hand-made:
+# regenerate with `fuzz_make_seeds --regressions tests/fuzz/regressions`).
+execute_process(COMMAND ${CMAKE_COMMAND} -E rm -rf ${OUT})
+execute_process(COMMAND ${MAKER} --regressions ${OUT} RESULT_VARIABLE rc)
+if(NOT rc EQUAL 0)
+  message(FATAL_ERROR "fuzz_make_seeds failed: ${rc}")
+endif()
+file(GLOB made RELATIVE ${OUT} ${OUT}/*)
+file(GLOB want RELATIVE ${WANT} ${WANT}/*)
+if(NOT made STREQUAL want)
+  message(FATAL_ERROR "regression inputs differ: made ${made}, committed ${want}")
+endif()
+foreach(f ${made})
+  file(SIZE ${OUT}/${f} a)
+  file(SIZE ${WANT}/${f} b)
+  if(NOT a EQUAL b)
+    message(FATAL_ERROR "${f}: ${a} bytes made, ${b} committed")
+  endif()
+endforeach()

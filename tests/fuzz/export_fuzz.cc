@@ -1,0 +1,72 @@
+// Fuzz target: every exporter over a trace built from the input: chrome,
+// speedscope, collapsed (with and without thread roots) and html into
+// memory, and sqlite's copy of the query tables (what `tracestore export
+// --format sqlite` runs) into an in-memory database.
+
+#include <sqlite3.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+#include "fuzz_trace.h"
+#include "sqlite_ext/tracestore_sqlite.h"
+#include "tracestore/call_stream.h"
+#include "tracestore/export/export.h"
+#include "tracestore/export/output.h"
+#include "tracestore/trace_reader.h"
+
+namespace {
+
+// Counts bytes; keeps none (an export may be large).
+class CountingSink : public tracestore::ByteSink {
+ public:
+  absl::Status Write(std::string_view bytes) override {
+    bytes_ += bytes.size();
+    return absl::OkStatus();
+  }
+  uint64_t bytes_ = 0;
+};
+
+void ExportSqlite(const std::string& path) {
+  sqlite3* db = nullptr;
+  if (sqlite3_open(":memory:", &db) != SQLITE_OK) return;
+  if (tracestore::sql::RegisterTables(db) == SQLITE_OK) {
+    for (const char* t : {"events", "calls", "marks", "threads", "functions"}) {
+      char* sql = sqlite3_mprintf(
+          "CREATE TABLE %s AS SELECT * FROM tracestore_%s(%Q)", t, t,
+          path.c_str());
+      sqlite3_exec(db, sql, nullptr, nullptr, nullptr);
+      sqlite3_free(sql);
+    }
+  }
+  sqlite3_close(db);
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  using namespace tracestore;
+  fuzz::DecodeTrace(data, size);
+  const std::string& path = fuzz::ScratchTrace();
+  auto trace = TraceReader::Open(path);
+  if (!trace.ok()) return 0;
+  std::vector<uint64_t> ended;
+  if (!RefreshWithThreadEnds(**trace, &ended).ok()) return 0;
+  for (const ExportFormat format :
+       {ExportFormat::kChrome, ExportFormat::kSpeedscope,
+        ExportFormat::kCollapsed, ExportFormat::kHtml}) {
+    for (const bool threads : {false, true}) {
+      if (threads && format != ExportFormat::kCollapsed) continue;
+      CountingSink sink;
+      Output out(&sink);
+      ExportOptions options;
+      options.title = "fuzz";
+      options.collapsed_threads = threads;
+      (void)ExportTrace(**trace, ended, format, options, out);
+      (void)out.Finish();
+    }
+  }
+  ExportSqlite(path);
+  return 0;
+}
