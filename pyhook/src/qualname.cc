@@ -41,7 +41,7 @@ void Qualnames::AddCode(PyCodeObject* code, std::string qualname) {
   const bool module = qualname == "<module>";
   names_.emplace(code, std::move(qualname));
   if (module || consts == nullptr || !PyTuple_Check(consts)) return;
-  const std::string& prefix = names_[code];
+  const std::string prefix = names_[code];  // a copy: the map rehashes below
   for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(consts); ++i) {
     PyObject* c = PyTuple_GET_ITEM(consts, i);
     if (!PyCode_Check(c)) continue;
