@@ -56,8 +56,16 @@ void Qualnames::AddFunction(PyObject* function) {
   if (!PyFunction_Check(function)) return;
   PyObject* code = PyFunction_GET_CODE(function);
   auto* f = reinterpret_cast<PyFunctionObject*>(function);
-  if (code != nullptr && PyCode_Check(code))
-    AddCode(reinterpret_cast<PyCodeObject*>(code), Utf8(f->func_qualname));
+  if (code == nullptr || !PyCode_Check(code)) return;
+  auto* c = reinterpret_cast<PyCodeObject*>(code);
+  // A function renamed after it was made (functools.wraps, namedtuple's
+  // __new__ made from a lambda) says nothing of its code's name: 3.11+
+  // names the code as compiled, and so does this.
+  if (PyUnicode_Compare(f->func_name, c->co_name) != 0) {
+    PyErr_Clear();
+    return;
+  }
+  AddCode(c, Utf8(f->func_qualname));
 }
 
 void Qualnames::AddClass(PyObject* type, int depth) {

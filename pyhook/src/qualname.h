@@ -8,7 +8,9 @@
 // (its globals dict), the recorder walks the module's functions and the
 // functions, static and class methods and property accessors of its
 // classes (nested classes too), and, as the compiler names them, the code
-// objects nested in those: `outer.<locals>.inner`, `f.<locals>.<lambda>`.
+// objects nested in those: `outer.<locals>.inner`, `f.<locals>.<lambda>`,
+// as 3.11+ names them at compile time (a function renamed later, by
+// functools.wraps for one, does not rename its code).
 // The walk runs no Python code. A code object the walk cannot reach (one
 // made by exec() or compile() and never bound in the module) keeps its
 // co_name.

@@ -81,7 +81,7 @@ class Trace:
 
     def key(self, fid):
         f = self.functions[fid]
-        return (f["file"], f["line"], f["name"])
+        return (f["file"], f["line"], comparable_name(f["name"]))
 
     def entries(self, thread=None):
         """Counter of (function key) -> calls + resumes."""
@@ -116,6 +116,13 @@ class Trace:
                     if stack:
                         stack.pop()
         return c
+
+
+def comparable_name(name):
+    """A trace's function name as an oracle that sees only code objects can
+    name it: the qualified name on 3.11+, the last part of it before (there
+    code objects have only co_name; the recorder recovers the rest)."""
+    return name if VERSION >= (3, 11) else name.rsplit(".", 1)[-1]
 
 
 def code_key(code):

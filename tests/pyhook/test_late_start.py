@@ -14,7 +14,8 @@ import sys
 import unittest
 
 import tracestore
-from support import HERE, PY, VERSION, TempDirTest, Trace, hooks, run
+from support import (HERE, PY, VERSION, TempDirTest, Trace, comparable_name,
+                     hooks, run)
 
 WORKLOAD = os.path.join(HERE, "warm_workload.py")
 DEBIAN_PY311 = "/usr/bin/python3.11"
@@ -43,7 +44,8 @@ def phase_counts(trace_path):
                 f = t.functions[fid]
                 if not f.get("is_python", True):
                     continue
-                k = "%s:%d:%s" % (f["file"], f["line"], f["name"])
+                k = "%s:%d:%s" % (f["file"], f["line"],
+                                  comparable_name(f["name"]))
                 counts[k] = counts.get(k, 0) + 1
         return counts
     raise AssertionError("no phase_begin ... phase_end in %s" % trace_path)
