@@ -226,7 +226,10 @@ absl::Status StoreWriter::Close() {
   file_->Unmap(reinterpret_cast<std::byte*>(header_), format::kStoreHeaderBytes);
   header_ = nullptr;
   // Drop the space allocated ahead; readers never look past committed.
-  return file_->Truncate(format::kStoreHeaderBytes + count_ * record_bytes);
+  absl::Status s =
+      file_->Truncate(format::kStoreHeaderBytes + count_ * record_bytes);
+  file_.reset();  // closes the descriptor: a closed store holds none
+  return s;
 }
 
 }  // namespace tracestore

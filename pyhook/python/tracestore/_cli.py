@@ -8,12 +8,11 @@
     python -m tracestore --enable [VAR] | --disable
 """
 
-import argparse
-import json
 import os
-import shutil
-import subprocess
 import sys
+
+# argparse only for `record`; shutil and subprocess only for the native
+# commands: `record` is on the start-up path of the program it runs.
 
 USAGE = __doc__.split("\n\n", 1)[1]
 
@@ -21,6 +20,7 @@ USAGE = __doc__.split("\n\n", 1)[1]
 def _native_cli():
     """The native `tracestore` binary: $TRACESTORE_CLI, the one shipped in
     the package, or one on PATH."""
+    import shutil
     env = os.environ.get("TRACESTORE_CLI")
     if env:
         return env
@@ -36,10 +36,12 @@ def _run_native(args):
         print("tracestore: the native 'tracestore' command was not found "
               "(build the project, or set TRACESTORE_CLI)", file=sys.stderr)
         return 2
+    import subprocess
     return subprocess.call([exe] + args)
 
 
 def _record_parser():
+    import argparse
     p = argparse.ArgumentParser(
         prog="python -m tracestore record",
         description="Record a Python program into a trace.",

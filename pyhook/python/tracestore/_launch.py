@@ -13,6 +13,14 @@ import os
 import sys
 
 CONFIG_VAR = "TRACESTORE_RECORD_CONFIG"
+# Settings longer than this do not travel in the environment (one variable
+# may hold 128 KiB, all of them about 2 MiB: 5,000 prefixes break that, and
+# the program's own children inherit whatever we leave there). They go in a
+# file, and CONFIG_VAR holds "@" and its path: first OUTPUT.config (beside
+# the trace, on its file system), which the program moves into the trace
+# once it exists (TRACE/record.config) for --follow-children's children.
+CONFIG_INLINE_MAX = 4096
+CONFIG_FILE_IN_TRACE = "record.config"
 SAVED_PATH_VAR = "TRACESTORE_SAVED_PYTHONPATH"
 MAPS_VAR = "TRACESTORE_PREEXEC_MAPS"
 
@@ -51,7 +59,19 @@ def exec_traced(run, config):
     if saved:
         parts.append(saved)
     env["PYTHONPATH"] = os.pathsep.join(parts)
-    env[CONFIG_VAR] = json.dumps(config)
+    text = json.dumps(config)
+    config_file = None
+    if len(text) > CONFIG_INLINE_MAX:
+        config_file = config["output"] + ".config"
+        try:
+            with open(config_file, "x") as f:
+                f.write(text)
+        except OSError as e:
+            print("tracestore: cannot write %s: %s" % (config_file, e),
+                  file=sys.stderr)
+            return 2
+        text = "@" + config_file
+    env[CONFIG_VAR] = text
     env[MAPS_VAR] = _file_mappings()
     argv = [sys.executable] + _interpreter_options() + run
     sys.stdout.flush()
@@ -61,4 +81,16 @@ def exec_traced(run, config):
     except OSError as e:
         print("tracestore: cannot run %s: %s" % (sys.executable, e),
               file=sys.stderr)
+        if config_file is not None:
+            os.unlink(config_file)
         return 2
+
+
+def read_config(value):
+    """The settings from CONFIG_VAR's value: (config, path of the file they
+    came from, or None)."""
+    import json
+    if value.startswith("@"):
+        with open(value[1:]) as f:
+            return json.loads(f.read()), value[1:]
+    return json.loads(value), None

@@ -85,11 +85,12 @@ class StoreWriter {
   // in-place update. Stores into it should be single aligned words.
   std::byte* RecordAddress(uint64_t index);
 
-  // Seals the last chunk, marks the store closed and trims pre-allocated
-  // space. Idempotent.
+  // Seals the last chunk, marks the store closed, trims pre-allocated
+  // space and closes the file (its descriptor is released at once).
+  // Idempotent.
   absl::Status Close();
 
-  const std::string& path() const { return file_->path(); }
+  const std::string& path() const { return options_.path; }
 
  private:
   friend class internal::PageFiller;

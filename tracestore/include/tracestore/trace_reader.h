@@ -80,11 +80,18 @@ class TraceReader {
   uint64_t ThreadEndTicks(const format::ThreadRecord& t) const;
   uint32_t ThreadName(const format::ThreadRecord& t) const;
 
-  // Thread indexes run from 0 to threads().size() - 1.
+  // Thread indexes run from 0 to threads().size() - 1. A thread's events
+  // are its segment of a shared event store (version 2 traces) or its own
+  // store (version 1): every reader goes through here, so each event is
+  // attributed to the thread that wrote it.
   std::span<const format::EventRecord> events(uint32_t thread_index) const;
-  // nullptr when the thread's events store is missing or damaged.
+  // The store holding the thread's events; nullptr when it is missing or
+  // damaged (or the thread's segment is not visible yet).
   const StoreReader* event_store(uint32_t thread_index) const;
+  // Events of every store (each event belongs to one thread).
   uint64_t total_events() const;
+  // Version 2: event stores are pooled and segments.store maps threads.
+  bool pooled() const;
 
   // Every store that opened, for tools (info, verify).
   std::vector<const StoreReader*> stores() const;
@@ -99,6 +106,11 @@ class TraceReader {
                             const char* name, format::StoreKind kind,
                             bool optional = false);
 
+  // Version 2: maps the segments visible since the last call to their
+  // threads; returns how many event stores they name.
+  size_t MapSegments(size_t thread_count);
+  const format::SegmentRecord* SegmentOf(uint32_t thread_index) const;
+
   std::string path_;
   Env* env_;
   std::unique_ptr<ReadableFile> header_file_;
@@ -108,7 +120,13 @@ class TraceReader {
   std::unique_ptr<StoreReader> marks_, threads_, functions_, strings_,
       strbytes_;
   std::unique_ptr<StoreReader> code_ranges_;  // optional
-  std::vector<std::unique_ptr<StoreReader>> events_;  // by thread index
+  std::vector<std::unique_ptr<StoreReader>> events_;  // by store number
+  std::unique_ptr<StoreReader> segments_;  // version 2 only
+  static constexpr uint64_t kNoSegment = ~uint64_t{0};
+  std::vector<uint64_t> thread_segment_;  // thread index -> segment index
+  uint64_t segments_seen_ = 0;
+  size_t store_count_ = 0;
+  std::vector<std::string> segment_problems_;
   std::vector<std::string> open_problems_;  // stores that failed to open
 };
 
