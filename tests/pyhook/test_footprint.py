@@ -178,6 +178,41 @@ else: select.select([r], [], [])
         self.assertEqual(got[len(cases):], got[:len(cases)])
         self.assertNotIn("hang", got)
 
+    def test_blocked_signals_stay_pending(self):
+        # A program that blocks signals and takes them with sigwait (or
+        # looks at sigpending) sees them pending, as untraced: no thread of
+        # the recorder takes them meanwhile. (Without the recorder's masks
+        # the kernel hands each one to the page filler at once.)
+        script = self.write("pending.py", r'''
+import multiprocessing, os, signal, sys, time
+def work():
+    sigs = {signal.SIGTERM, signal.SIGINT}
+    signal.pthread_sigmask(signal.SIG_BLOCK, sigs)
+    got = []
+    for i in range(50):
+        sig = signal.SIGTERM if i % 2 == 0 else signal.SIGINT
+        os.kill(os.getpid(), sig)
+        time.sleep(0.01)  # time for any other thread to take it
+        pending = sig in signal.sigpending()
+        got.append((pending, signal.sigwait(sigs) == sig))
+    print(got.count((True, True)), flush=True)
+if __name__ == "__main__":
+    if sys.argv[1] == "main":
+        work()
+    else:
+        p = multiprocessing.get_context(sys.argv[1]).Process(target=work)
+        p.start(); p.join(); sys.exit(p.exitcode)
+''')
+        for where in ("main", "fork", "spawn"):
+            with self.subTest(where=where):
+                untraced = run([PY, script, where], timeout=120)
+                self.assertEqual(untraced.stdout.split(), ["50"])
+                traced = record(["-q", "--follow-children", "-o",
+                                 self.path(where + ".trace")],
+                                [script, where], timeout=120)
+                self.assertEqual((traced.returncode, traced.stdout),
+                                 (0, untraced.stdout), traced.stderr)
+
     def test_recorder_threads_block_every_signal(self):
         script = self.write("mask.py", r'''
 import os, threading
