@@ -207,8 +207,13 @@ ThreadState* Recorder::SetUpThread(ThreadState* t) {
   if (!config_.with_threads && PyThread_get_thread_ident() != starter_ident_)
     return nullptr;
   std::string name = CurrentThreadName();
-  t->name_tries = name.empty() ? 1000 : 0;
   const auto tid = static_cast<uint64_t>(::syscall(SYS_gettid));
+  // A program that never imports threading (the recorder does not import
+  // it for the program) has no thread table: its first thread is what
+  // threading would call MainThread (after a fork too, the forking thread).
+  if (name.empty() && tid == static_cast<uint64_t>(::getpid()))
+    name = "MainThread";
+  t->name_tries = name.empty() ? 1000 : 0;
   t->events = writer_->StartThread(
       tid, name.empty() ? absl::StrCat("thread-", tid) : name);
   if (t->events != nullptr) {

@@ -171,6 +171,20 @@ uint32_t TraceWriter::InternLocked(std::string_view s) {
   return id;
 }
 
+void TraceWriter::RefineClockLocked() {
+  if (clock_refined_ || header_ == nullptr) return;
+  if (clock_.source() != format::ClockSource::kTsc) {
+    clock_refined_ = true;
+    return;
+  }
+  if (Now() < clock_.ticks_per_second() / 10) return;
+  const uint64_t hz = Clock::FrequencyBetween(start_, clock_.Anchor(), 0);
+  if (hz != 0)
+    std::atomic_ref<uint64_t>(header_->ticks_per_second)
+        .store(hz, std::memory_order_relaxed);
+  clock_refined_ = true;
+}
+
 uint32_t TraceWriter::InternString(std::string_view s) {
   std::lock_guard<std::mutex> lock(mu_);
   return InternLocked(s);
@@ -179,6 +193,7 @@ uint32_t TraceWriter::InternString(std::string_view s) {
 uint32_t TraceWriter::AddFunction(const FunctionInfo& info) {
   std::lock_guard<std::mutex> lock(mu_);
   if (closed_) return 0;
+  RefineClockLocked();
   format::FunctionRecord r{};
   r.id = static_cast<uint32_t>(functions_->count() + 1);
   r.module = InternLocked(info.module);
@@ -194,6 +209,7 @@ uint32_t TraceWriter::AddFunction(const FunctionInfo& info) {
 EventWriter* TraceWriter::StartThread(uint64_t os_tid, std::string_view name) {
   std::lock_guard<std::mutex> lock(mu_);
   if (closed_ || filler_->stopped()) return nullptr;
+  RefineClockLocked();
   const bool pooled = options_.pool_event_stores;
   const uint32_t index = static_cast<uint32_t>(threads_->count());
   EventWriter* w = nullptr;

@@ -81,6 +81,58 @@ def _record_parser():
     return p
 
 
+_RECORD_FLAGS = {
+    "--exclude-stdlib": "exclude_stdlib", "--lines": "lines",
+    "--c-calls": "c_calls", "--no-threads": "no_threads",
+    "--follow-children": "follow_children", "--etw": "etw",
+    "--no-perf-files": "no_perf_files", "-q": "quiet", "--quiet": "quiet",
+}
+_RECORD_VALUES = {
+    "-o": "output", "--output": "output", "-i": "include",
+    "--include": "include", "-x": "exclude", "--exclude": "exclude",
+    "--hook": "hook", "--mode": "mode",
+}
+_RECORD_CHOICES = {
+    "hook": ("eval-frame", "monitoring", "setprofile"),
+    "mode": ("instrumented", "stack"),
+}
+
+
+class _Options:
+    pass
+
+
+def _parse_record_options(options):
+    """What _record_parser() would answer, for plain valid options, without
+    importing argparse (about 10 ms, on the start-up path of every recorded
+    program); None for anything else (help, errors, abbreviations,
+    --opt=value, values that look like options), which argparse handles."""
+    args = _Options()
+    for name in _RECORD_FLAGS.values():
+        setattr(args, name, False)
+    args.output = args.hook = None
+    args.include, args.exclude, args.mode = [], [], "instrumented"
+    i = 0
+    while i < len(options):
+        a = options[i]
+        if a in _RECORD_FLAGS:
+            setattr(args, _RECORD_FLAGS[a], True)
+        elif a in _RECORD_VALUES and i + 1 < len(options):
+            key, value = _RECORD_VALUES[a], options[i + 1]
+            if value.startswith("-") or value not in _RECORD_CHOICES.get(
+                    key, (value,)):
+                return None
+            if key in ("include", "exclude"):
+                getattr(args, key).append(value)
+            else:
+                setattr(args, key, value)
+            i += 1
+        else:
+            return None
+        i += 1
+    return args
+
+
 def _record(argv):
     if "--" in argv:
         split = argv.index("--")
@@ -96,7 +148,8 @@ def _record(argv):
                 break
         else:
             options = argv
-    args = _record_parser().parse_args(options)
+    args = _parse_record_options(options) or _record_parser().parse_args(
+        options)
     if not target:
         _record_parser().error("nothing to run: give -- script.py ARGS or -- -m module ARGS")
     if target[0] == "-m":

@@ -8,7 +8,7 @@ exit status are the program's own; the trace closes at exit (normal exit,
 uncaught exception, sys.exit, SIGINT) or on SIGTERM.
 """
 
-import json
+import marshal
 import os
 import sys
 
@@ -59,20 +59,21 @@ def exec_traced(run, config):
     if saved:
         parts.append(saved)
     env["PYTHONPATH"] = os.pathsep.join(parts)
-    text = json.dumps(config)
+    text = encode_config(config)
     config_file = None
     if len(text) > CONFIG_INLINE_MAX:
         config_file = config["output"] + ".config"
         try:
-            with open(config_file, "x") as f:
-                f.write(text)
+            with open(config_file, "xb") as f:
+                f.write(marshal.dumps(config, 4))
         except OSError as e:
             print("tracestore: cannot write %s: %s" % (config_file, e),
                   file=sys.stderr)
             return 2
         text = "@" + config_file
     env[CONFIG_VAR] = text
-    env[MAPS_VAR] = _file_mappings()
+    if config.get("mode") == "stack":  # only perf needs them hidden
+        env[MAPS_VAR] = _file_mappings()
     argv = [sys.executable] + _interpreter_options() + run
     sys.stdout.flush()
     sys.stderr.flush()
@@ -86,11 +87,23 @@ def exec_traced(run, config):
         return 2
 
 
+def encode_config(config):
+    """CONFIG_VAR's value for `config` (str, bool, None, lists of str):
+    marshal, in hex. (json would import re and enum: milliseconds on the
+    start-up of every recorded program. The format of these types has not
+    changed since Python 3.4, so children on another version read it too.)"""
+    return "m" + marshal.dumps(config, 4).hex()
+
+
 def read_config(value):
     """The settings from CONFIG_VAR's value: (config, path of the file they
-    came from, or None)."""
-    import json
-    if value.startswith("@"):
-        with open(value[1:]) as f:
-            return json.loads(f.read()), value[1:]
-    return json.loads(value), None
+    came from, or None). ValueError if they cannot be read."""
+    try:
+        if value.startswith("@"):
+            with open(value[1:], "rb") as f:
+                return marshal.loads(f.read()), value[1:]
+        if value.startswith("m"):
+            return marshal.loads(bytes.fromhex(value[1:])), None
+    except (EOFError, TypeError) as e:
+        raise ValueError(str(e))
+    raise ValueError("unknown format")

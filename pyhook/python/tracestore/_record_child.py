@@ -1,8 +1,11 @@
 """Recording inside the program started by `record` (see _launch.py)."""
 
 import os
-import signal
 import sys
+
+# The C module: `signal` imports enum (and functools, collections, ...),
+# milliseconds on the start-up of every recorded program.
+import _signal as signal
 
 from . import _launch, _session, _tracestore
 

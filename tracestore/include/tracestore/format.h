@@ -92,7 +92,8 @@ struct TraceHeader {
   uint32_t header_bytes;        // kTraceHeaderBytes
   uint32_t state;               // TraceState; written last at close
   uint32_t clock_source;        // ClockSource
-  uint64_t ticks_per_second;    // calibrated at start, refined at close
+  uint64_t ticks_per_second;    // calibrated at start (1 ms), refined in
+                                // place after 100 ms and at close
   ClockAnchor start;            // ticks == tick 0 of every time in the trace
   ClockAnchor close;            // all zero until closed
   uint64_t pid;                 // process that wrote the trace

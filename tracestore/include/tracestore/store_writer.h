@@ -98,6 +98,8 @@ class StoreWriter {
   static constexpr uint32_t kAhead = 2;  // chunks prepared past the current
   // Bytes of the first chunk pre-faulted by Create() itself.
   static constexpr uint64_t kFirstPopulateBytes = 64 * 1024;
+  // Close() gives back the space allocated ahead when it is this much.
+  static constexpr uint64_t kTruncateMinBytes = 1024 * 1024;
 
   StoreWriter(const Options& options, internal::PageFiller* filler,
               std::unique_ptr<WritableFile> file);

@@ -172,6 +172,9 @@ class TraceWriter {
   absl::StatusOr<std::unique_ptr<StoreWriter>> CreateStoreLive(
       const std::string& name, format::StoreKind kind);
   uint32_t InternLocked(std::string_view s);
+  // Once the trace is 100 ms old: a better ticks_per_second, from the start
+  // anchor to now, into the header (readers load it atomically).
+  void RefineClockLocked();
   void EndThreadLocked(EventWriter* events, uint64_t end_ticks);
   void OnStop(const absl::Status& why);
 
@@ -185,6 +188,7 @@ class TraceWriter {
 
   mutable std::mutex mu_;  // guards everything below
   bool closed_ = false;
+  bool clock_refined_ = false;
   std::unique_ptr<StoreWriter> functions_, strings_, strbytes_, threads_,
       marks_;
   std::unique_ptr<StoreWriter> code_ranges_;  // from the first AddCodeRange
