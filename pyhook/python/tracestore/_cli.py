@@ -230,7 +230,7 @@ def _enable_pth(var, disable):
     pkg_parent = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     from tracestore import _session
     line = ("import os, sys; %s and (sys.path.append(%r) or "
-            "__import__('tracestore').enable_if(%r))\n"
+            "__import__('tracestore')._session._enable_if_at_startup(%r))\n"
             % (_session.env_enabled_source(var), pkg_parent, var))
     try:
         with open(pth, "w") as f:

@@ -200,6 +200,17 @@ def env_enabled_source(var):
     return "os.environ.get(%r, '').strip().lower() not in %r" % (var, _FALSE)
 
 
+def _enable_if_at_startup(var):
+    """enable_if(var) from the .pth file `--enable` writes: that runs inside
+    the interpreter's start-up (site), which is not the program, so this
+    thread records from the program's first line on (see
+    _tracestore._quiet_until_main)."""
+    if not env_enabled(var):
+        return False
+    _tracestore._quiet_until_main()
+    return enable_if(var)
+
+
 def enable_if(var, **kwargs):
     """enable(**kwargs) when environment variable `var` is set and not
     0/no/false/off; returns whether tracing started."""
