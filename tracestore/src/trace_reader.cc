@@ -306,6 +306,12 @@ const StoreReader* TraceReader::event_store(uint32_t thread_index) const {
   return thread_index < events_.size() ? events_[thread_index].get() : nullptr;
 }
 
+std::string TraceReader::EventStoreFile(uint32_t thread_index) const {
+  if (!pooled()) return EventsFileName(thread_index);
+  const format::SegmentRecord* seg = SegmentOf(thread_index);
+  return seg != nullptr ? EventsFileName(seg->store) : std::string();
+}
+
 uint64_t TraceReader::total_events() const {
   uint64_t n = 0;
   for (const auto& s : events_)

@@ -88,6 +88,9 @@ class TraceReader {
   // The store holding the thread's events; nullptr when it is missing or
   // damaged (or the thread's segment is not visible yet).
   const StoreReader* event_store(uint32_t thread_index) const;
+  // The name of that store's file ("events.<N>.store"); "" while a pooled
+  // trace shows no segment for the thread (it is about to start).
+  std::string EventStoreFile(uint32_t thread_index) const;
   // Events of every store (each event belongs to one thread).
   uint64_t total_events() const;
   // Version 2: event stores are pooled and segments.store maps threads.
