@@ -91,7 +91,7 @@ def drive(cmd, rounds, deadline=60):
             sig = signal.SIGTERM if i % 2 == 0 else signal.SIGINT
             # Into the wait: a signal just before it starts (after the
             # interpreter's last check) is lost by CPython itself.
-            time.sleep(0.02)
+            time.sleep(0.05)
             os.kill(int(line[1]), sig)
             line = p.stdout.readline().split()
             if line != ["got", str(int(sig))]:
@@ -167,6 +167,7 @@ else: select.select([r], [], [])
                                  stderr=subprocess.DEVNULL,
                                  universal_newlines=True, env=env())
             line = p.stdout.readline().split()
+            time.sleep(0.05)  # into the wait (see drive())
             os.kill(int(line[1]), sig)
             try:
                 return p.wait(60)
