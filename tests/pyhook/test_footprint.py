@@ -173,7 +173,10 @@ else: select.select([r], [], [])
                 return p.wait(60)
             except subprocess.TimeoutExpired:
                 p.kill()
+                p.wait()
                 return "hang"
+            finally:
+                p.stdout.close()
 
         cases = [(k, s) for k in KINDS for s in (signal.SIGTERM,
                                                  signal.SIGINT)]
