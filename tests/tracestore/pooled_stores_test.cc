@@ -6,6 +6,8 @@
 #include <dirent.h>
 #include <unistd.h>
 
+#include <cstddef>
+#include <cstring>
 #include <string>
 #include <thread>
 #include <vector>
@@ -183,6 +185,36 @@ TEST(PooledStores, VersionOneLayoutStillReads) {
   auto report = VerifyTrace(path);
   ASSERT_TRUE(report.ok());
   EXPECT_TRUE(report->errors.empty()) << report->errors[0];
+}
+
+TEST(PooledStores, InconsistentSegmentIsAProblemNotACrash) {
+  ScratchDir dir;
+  const std::string path = dir / "run.trace";
+  {
+    auto writer = TraceWriter::Create(Options(path));
+    ASSERT_TRUE(writer.ok()) << writer.status();
+    ASSERT_EQ((*writer)->AddFunction({"app", "f", "app.py", 1}), 1u);
+    for (int n = 0; n < 3; ++n) WriteThread(**writer, 0);
+    ASSERT_TRUE((*writer)->Close().ok());
+  }
+  // Segment 1 names store 7: there are never more stores than threads.
+  std::string bytes = testing::ReadFile(path + "/" + kSegmentsFile);
+  const uint32_t bad_store = 7;
+  std::memcpy(&bytes[format::kStoreHeaderBytes +
+                     sizeof(format::SegmentRecord) +
+                     offsetof(format::SegmentRecord, store)],
+              &bad_store, sizeof(bad_store));
+  testing::WriteFile(path + "/" + kSegmentsFile, bytes);
+  auto reader = TraceReader::Open(path);
+  ASSERT_TRUE(reader.ok()) << reader.status();
+  ASSERT_FALSE((*reader)->problems().empty());
+  EXPECT_NE((*reader)->problems()[0].find("segment 1"), std::string::npos)
+      << (*reader)->problems()[0];
+  EXPECT_TRUE((*reader)->events(1).empty());
+  EXPECT_EQ((*reader)->events(2).size(), 2u);  // the others still read
+  auto report = VerifyTrace(path);
+  ASSERT_TRUE(report.ok());
+  EXPECT_FALSE(report->errors.empty());
 }
 
 }  // namespace
