@@ -7,11 +7,14 @@ an nbody-style simulation) in one process, in these modes:
     untraced          no hook at all
     floor             hook="_floor": an eval-frame hook that only reads the
                       clock twice per frame (the design's floor)
+    mon-floor         3.12+: a bare sys.monitoring PY_START/PY_RETURN callback
+                      that reads the clock and stores 16 bytes
+                      (monitoring_floor.c): the monitoring backend's floor
     eval-frame        everything recorded, per backend ...
     monitoring        ... (3.12+) ...
     setprofile        ... ; "traced-all" is tracestore.default_hook()
     excl:<hook>       exclude=["workloads"]: the hot module filtered out, with
-                      tracestore.default_hook(exclude=...) and eval-frame
+                      tracestore.default_hook() and eval-frame
     stack             mode="stack": no events, a native trampoline per
                       function (issue 8)
     cpython-perf      CPython's own perf trampoline (3.12+):
@@ -31,15 +34,15 @@ It is a measurement, not a test: the exit status is 0 whatever the figures,
 unless --check is given (then 1 when a target fails). Usage:
 
     PYTHONPATH=build/python python3 bench/pyhook/overhead.py [--rounds 7]
-    python3 bench/pyhook/overhead.py --all-interpreters   # every pyenv 3.9-3.13
+    python3 bench/pyhook/overhead.py --all-interpreters   # every supported pyenv one
     python3 bench/pyhook/overhead.py --quick --rounds 1   # the ctest smoke run
 
 --all-interpreters runs this script under each interpreter found (pyenv's
-versions 3.9-3.13, the newest patch release of each minor version, or those
+versions, the newest patch release of each minor version, or those
 given with --python) with PYTHONPATH=<build>/python, then prints a combined
 Markdown table for README.md.
 
-Standard library only; runs under CPython 3.9-3.13.
+Standard library only; runs under every supported CPython.
 """
 
 import argparse
@@ -68,7 +71,17 @@ TARGET_FLOOR = 1.15      # (a) traced-all / floor
 TARGET_FIB_311 = 1.8     # (b) fib traced-all / untraced on 3.11
 TARGET_EXCLUDED = 1.10   # (c) excluded / untraced on 3.12+
 
-SUPPORTED_MINORS = range(9, 14)  # 3.9 .. 3.13
+def _supported_minors():
+    """The supported minor versions, from their one statement."""
+    ns = {}
+    path = os.path.join(HERE, os.pardir, os.pardir, "pyhook", "python",
+                        "tracestore", "_supported.py")
+    with open(path) as f:
+        exec(compile(f.read(), path, "exec"), ns)
+    return range(ns["OLDEST"][1], ns["NEWEST"][1] + 1)
+
+
+SUPPORTED_MINORS = _supported_minors()
 
 
 # --------------------------------------------------------------------------
@@ -92,11 +105,16 @@ def build_modes(tracestore):
     from tracestore import _tracestore
     hooks = list(_tracestore.hooks())  # the backends this interpreter offers
     modes = [Mode("untraced", "untraced"), Mode("floor", "trace", "_floor")]
+    try:  # the bare sys.monitoring callback (bench/pyhook/monitoring_floor.c)
+        import _monitoring_floor  # noqa: F401
+        modes.append(Mode("mon-floor", "monitoring-floor"))
+    except ImportError:
+        pass
     for hook in ("eval-frame", "monitoring", "setprofile"):
         if hook in hooks:
             modes.append(Mode(hook, "trace", hook))
     traced_all = tracestore.default_hook()
-    excl_default = tracestore.default_hook(exclude=[HOT_MODULE])
+    excl_default = tracestore.default_hook()
     for hook in (excl_default, "eval-frame"):
         key = "excl:" + hook
         if all(m.key != key for m in modes):
@@ -163,6 +181,13 @@ def run_once(mode, func, size, tmpdir, serial):
             secs, result, faults = _timed(func, size)
         finally:
             sys.deactivate_stack_trampoline()
+    elif mode.kind == "monitoring-floor":
+        import _monitoring_floor
+        _monitoring_floor.start()
+        try:
+            secs, result, faults = _timed(func, size)
+        finally:
+            _monitoring_floor.stop()
     elif mode.kind == "cprofile":
         prof = cProfile.Profile()
         prof.enable()
@@ -443,7 +468,7 @@ def _pyenv_roots():
 
 def find_interpreters():
     """{(3, minor): python3 executable}: the newest pyenv CPython release of
-    each minor version 3.9-3.13 (plain x.y.z names only: no -dev, t, pypy)."""
+    each supported minor version (plain x.y.z names only: no -dev, t, pypy)."""
     best = {}
     for root in _pyenv_roots():
         vdir = os.path.join(root, "versions")
@@ -477,8 +502,10 @@ def child_argv(args, exe, json_path):
 
 
 def markdown_table(reports):
-    head = ["Python", "workload", "untraced ms", "floor", "traced (eval-frame)",
-            "traced (monitoring)", "excluded (default hook)", "stack mode",
+    head = ["Python", "workload", "untraced ms", "floor", "monitoring floor",
+            "traced (default hook)",
+            "traced (eval-frame)", "traced (monitoring)",
+            "excluded (default hook)", "stack mode",
             "CPython -X perf", "cProfile"]
     lines = ["| " + " | ".join(head) + " |",
              "|" + "|".join(["---"] * 2 + ["---:"] * (len(head) - 2)) + "|"]
@@ -490,9 +517,10 @@ def markdown_table(reports):
                 return ("%.2f" % ratios[key]) if key in ratios else "—"
 
             excl = "%.2f (%s)" % (ratios[rep["excluded"]], rep["excluded"][5:])
+            default = "%.2f (%s)" % (ratios[rep["traced_all"]], rep["traced_all"])
             lines.append("| " + " | ".join([
                 rep["python"], name, "%.1f" % r["untraced_ms"], cell("floor"),
-                cell("eval-frame"), cell("monitoring"), excl, cell("stack"),
+                cell("mon-floor"), default, cell("eval-frame"), cell("monitoring"), excl, cell("stack"),
                 cell("cpython-perf"), cell("cProfile")]) + " |")
     first = reports[0]
     sizes = ", ".join("%s = %s" % (n, r["describe"])
@@ -515,7 +543,7 @@ def run_all(args):
     else:
         exes = list(find_interpreters().values())
     if not exes:
-        print("no pyenv CPython 3.9-3.13 found; running under %s only"
+        print("no supported pyenv CPython found; running under %s only"
               % sys.executable)
         exes = [sys.executable]
     env = dict(os.environ)
@@ -586,7 +614,7 @@ def main(argv=None):
     p.add_argument("--json", help="also write the results to this JSON file")
     p.add_argument("--tmpdir", help="where the traces go (default: $TMPDIR)")
     p.add_argument("--all-interpreters", action="store_true",
-                   help="run under every pyenv CPython 3.9-3.13")
+                   help="run under every supported pyenv CPython")
     p.add_argument("--python", action="append",
                    help="with --all-interpreters: this interpreter "
                         "(repeatable) instead of the pyenv ones")

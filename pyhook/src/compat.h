@@ -1,5 +1,7 @@
 // Every CPython version difference the recorder depends on, in one place,
-// behind PY_VERSION_HEX. Supported: CPython 3.9 to 3.13 (not free-threaded).
+// behind PY_VERSION_HEX. The supported range is TS_PY_MIN_HEX..TS_PY_MAX_HEX
+// from the generated supported_pythons.h (one fact: pyhook/supported.txt);
+// not free-threaded builds.
 //
 // The eval-frame hook sees a different frame type per version:
 //   3.9, 3.10   PyFrameObject*         (f_code, f_back, f_lasti, f_globals)
@@ -16,8 +18,9 @@
 #include <Python.h>
 #include <frameobject.h>
 
-#if PY_VERSION_HEX < 0x03090000 || PY_VERSION_HEX >= 0x030E0000
-#error "tracestore supports CPython 3.9 to 3.13"
+#include "supported_pythons.h"
+#if PY_VERSION_HEX < TS_PY_MIN_HEX || PY_VERSION_HEX >= TS_PY_MAX_HEX + 0x00010000
+#error "tracestore does not support this CPython version (see pyhook/supported.txt)"
 #endif
 #ifdef Py_GIL_DISABLED
 #error "tracestore does not support free-threaded CPython builds"
@@ -28,6 +31,12 @@
 #endif
 #if PY_VERSION_HEX >= 0x030D0000
 #include "internal/pycore_genobject.h"
+#endif
+#if PY_VERSION_HEX >= 0x030E0000
+#include "internal/pycore_interpframe.h"
+#include <opcode.h>
+#include "internal/pycore_ceval.h"  // _Py_InitializeRecursionLimits
+#include "internal/pycore_tstate.h"
 #endif
 
 #include <cstdint>
@@ -66,7 +75,10 @@ inline bool EvalFrameIs(EvalFrameFunc func) {
 
 // The code object a frame runs, or nullptr (3.12+ shim frames).
 inline PyCodeObject* FrameCode(Frame* f) {
-#if PY_VERSION_HEX >= 0x030D0000
+#if PY_VERSION_HEX >= 0x030E0000
+  PyObject* exe = PyStackRef_AsPyObjectBorrow(f->f_executable);
+  return PyCode_Check(exe) ? reinterpret_cast<PyCodeObject*>(exe) : nullptr;
+#elif PY_VERSION_HEX >= 0x030D0000
   PyObject* exe = f->f_executable;
   return PyCode_Check(exe) ? reinterpret_cast<PyCodeObject*>(exe) : nullptr;
 #else
@@ -99,13 +111,20 @@ inline int FrameLastiBytes(Frame* f) {
 
 #if PY_VERSION_HEX >= 0x030B0000
 // Skips frames that are not (yet) Python code: incomplete frames and, on
-// 3.12+, the C-stack shim frames.
-inline Frame* SkipShims(Frame* f) {
-  while (f != nullptr && (_PyFrame_IsIncomplete(f)
-#if PY_VERSION_HEX >= 0x030C0000
-                          || f->owner == FRAME_OWNED_BY_CSTACK
+// 3.12+, the interpreter's own entry and shim frames (FRAME_OWNED_BY_CSTACK;
+// from 3.14 FRAME_OWNED_BY_INTERPRETER, the only such kind in 3.15).
+inline bool IsShim(Frame* f) {
+#if PY_VERSION_HEX >= 0x030E0000
+  return f->owner >= FRAME_OWNED_BY_INTERPRETER;
+#elif PY_VERSION_HEX >= 0x030C0000
+  return f->owner == FRAME_OWNED_BY_CSTACK;
+#else
+  (void)f;
+  return false;
 #endif
-                          ))
+}
+inline Frame* SkipShims(Frame* f) {
+  while (f != nullptr && (IsShim(f) || _PyFrame_IsIncomplete(f)))
     f = f->previous;
   return f;
 }
@@ -188,7 +207,9 @@ inline bool IsFirstEntry(Frame* f, int body_start) {
 // After the default eval returned a value for a generator frame: did the
 // generator suspend (yield/await) rather than finish?
 inline bool SuspendedAfterEval(Frame* f) {
-#if PY_VERSION_HEX >= 0x030D0000
+#if PY_VERSION_HEX >= 0x030E0000
+  return FRAME_STATE_SUSPENDED(_PyGen_GetGeneratorFromFrame(f)->gi_frame_state);
+#elif PY_VERSION_HEX >= 0x030D0000
   return FRAME_STATE_SUSPENDED(_PyFrame_GetGenerator(f)->gi_frame_state);
 #elif PY_VERSION_HEX >= 0x030B0000
   return _PyFrame_GetGenerator(f)->gi_frame_state == FRAME_SUSPENDED;
@@ -196,6 +217,19 @@ inline bool SuspendedAfterEval(Frame* f) {
   return f->f_state == FRAME_SUSPENDED;
 #else
   return f->f_stacktop != nullptr;
+#endif
+}
+
+// In a profile function's 'return' for a generator frame: is it a yield?
+// Up to 3.13 the frame is already marked suspended then; from 3.14 the
+// PY_YIELD event that setprofile rides on fires before that, while the
+// frame is still at its (instrumented) YIELD_VALUE.
+inline bool YieldingInProfile(Frame* f) {
+#if PY_VERSION_HEX >= 0x030E0000
+  const int op = f->instr_ptr->op.code;
+  return op == INSTRUMENTED_YIELD_VALUE || op == YIELD_VALUE;
+#else
+  return SuspendedAfterEval(f);
 #endif
 }
 
@@ -253,6 +287,72 @@ inline void SetCodeExtra(PyCodeObject* code, Py_ssize_t index,
 // type's version makes them fall back (and not respecialise). No-op before
 // 3.12.
 void DeoptimizeInlinedCalls();
+
+// 3.12+: _PyEval_EvalFrameDefault charges this many units of the thread's
+// C recursion budget (c_recursion_remaining) on entry and gives them back
+// on exit (PY_EVAL_C_STACK_UNITS in Python/ceval.c). Untraced, a
+// Python-to-Python call is inlined and pays nothing; a PEP 523 hook makes
+// every call enter the evaluator, so 3.12 would raise RecursionError at a
+// quarter of the depth (3.13 at a half). The hooks give the units back
+// around each call (RefundEvalEntry), so direct recursion fails at the
+// depth it fails untraced; the real C stack is StackGuard's job.
+// (3.11 charges nothing on entry; 3.14 replaced the budget with checks of
+// the real stack pointer, which StackGuard keeps true.)
+#if PY_VERSION_HEX >= 0x030C0000 && PY_VERSION_HEX < 0x030E0000
+#define TS_C_RECURSION_BUDGET 1
+inline constexpr int kEvalEntryCUnits = 2;
+#endif
+class RefundEvalEntry {
+ public:
+  explicit RefundEvalEntry(PyThreadState* ts) : ts_(ts) {
+#ifdef TS_C_RECURSION_BUDGET
+    ts_->c_recursion_remaining += kEvalEntryCUnits;
+#endif
+  }
+  ~RefundEvalEntry() {
+#ifdef TS_C_RECURSION_BUDGET
+    ts_->c_recursion_remaining -= kEvalEntryCUnits;
+#endif
+  }
+  RefundEvalEntry(const RefundEvalEntry&) = delete;
+  RefundEvalEntry& operator=(const RefundEvalEntry&) = delete;
+
+ private:
+  [[maybe_unused]] PyThreadState* ts_;
+};
+
+// True for an __init__ method's code.
+inline bool IsInitCode(PyCodeObject* code) {
+  return code->co_argcount >= 1 && !IsGeneratorCode(code) &&
+         PyUnicode_Check(code->co_name) &&
+         PyUnicode_CompareWithASCIIString(code->co_name, "__init__") == 0;
+}
+
+// 3.13: CALL_ALLOC_AND_ENTER_INIT (a specialised call of a class whose
+// __init__ is plain Python) pushes the __init__ frame without the
+// eval-frame function, and CPython creates it even while a hook is
+// installed (3.14 checks for a hook, _CHECK_PEP_523). It is only created for heap types whose tp_alloc is
+// PyType_GenericAlloc, so while an eval-frame hook is installed those
+// types get an allocator that only calls PyType_GenericAlloc (objects are
+// allocated exactly as before): every existing type when the hook is
+// installed, every type `type.__new__` creates meanwhile, and, as a
+// backstop for types made some other way, the type of each traced
+// __init__'s `self` (KeepInitCallsVisible, from the hooks). Call sites
+// specialised before tracing started fall back once DeoptimizeInlinedCalls
+// has invalidated the type versions. No-ops but on 3.13.
+void RouteInitCallsThroughHook(bool on);
+#if PY_VERSION_HEX >= 0x030D0000 && PY_VERSION_HEX < 0x030E0000
+#define TS_ROUTE_INIT_CALLS 1
+void RouteAllocThroughHook(PyTypeObject* type);
+// `f` is a frame of code flagged kCodeInit, about to run.
+inline void KeepInitCallsVisible(Frame* f) {
+  PyObject* self = f->localsplus[0];
+  if (self != nullptr && Py_TYPE(self)->tp_alloc == PyType_GenericAlloc)
+    RouteAllocThroughHook(Py_TYPE(self));
+}
+#else
+inline void KeepInitCallsVisible(Frame*) {}
+#endif
 
 // Sets (or clears, with func == nullptr) a C profile function on every
 // thread of the interpreter.

@@ -12,6 +12,7 @@
 
 #include "compat.h"
 #include "recorder.h"
+#include "stack_guard.h"
 #include "stack_mode.h"
 
 namespace tracestore::pyhook {
@@ -23,12 +24,15 @@ using format::EventKind;
 compat::EvalFrameFunc g_previous = nullptr;  // another tool's hook, if any
 
 inline PyObject* EvalNext(PyThreadState* ts, compat::Frame* f, int throwflag) {
+  compat::RefundEvalEntry refund(ts);
   if (g_previous != nullptr) [[unlikely]]
     return g_previous(ts, f, throwflag);
   return compat::EvalDefault(ts, f, throwflag);
 }
 
 PyObject* EvalHook(PyThreadState* ts, compat::Frame* f, int throwflag) {
+  if (StackGuard::Low()) [[unlikely]]
+    return StackGuard::OnFreshSegment(EvalHook, ts, f, throwflag);
   ThreadState* t = Recorder::ThisThread();
   if (t == nullptr || t->busy) return EvalNext(ts, f, throwflag);
   PyCodeObject* code = compat::FrameCode(f);
@@ -37,6 +41,7 @@ PyObject* EvalHook(PyThreadState* ts, compat::Frame* f, int throwflag) {
       Recorder::Word(t, code, [f] { return compat::FrameGlobals(f); });
   if (!(word & kCodeTraced) || compat::IsGeneratorCreation(f, code))
     return EvalNext(ts, f, throwflag);
+  if (word & kCodeInit) compat::KeepInitCallsVisible(f);
 
   EventWriter* events = t->events;  // stays valid even if tracing stops
   EtwEmitter* etw = Recorder::etw();  // likewise
@@ -74,7 +79,9 @@ compat::EvalFrameFunc g_stack_next = nullptr;  // what a slot calls
 // Calls a frame through its function's slot, or straight on if untraced.
 inline PyObject* CallThrough(uint64_t word, PyThreadState* ts,
                              compat::Frame* f, int throwflag) {
+  compat::RefundEvalEntry refund(ts);
   if (word & kCodeTraced) {
+    if (word & kCodeInit) compat::KeepInitCallsVisible(f);
     const auto slot = reinterpret_cast<SlotFunc>(
         g_slot_zero + CodeFunctionId(word) * thunk::kSlotBytes);
     return slot(ts, f, throwflag, g_stack_next);
@@ -93,9 +100,11 @@ inline PyObject* CallThrough(uint64_t word, PyThreadState* ts,
 }
 
 PyObject* StackHook(PyThreadState* ts, compat::Frame* f, int throwflag) {
+  if (StackGuard::Low()) [[unlikely]]
+    return StackGuard::OnFreshSegment(StackHook, ts, f, throwflag);
   PyCodeObject* code = compat::FrameCode(f);
   if (code == nullptr) [[unlikely]]
-    return g_stack_next(ts, f, throwflag);
+    return CallThrough(0, ts, f, throwflag);
   const uint64_t word =
       compat::GetCodeExtra(code, Recorder::code_extra_index());
   if (CodeSession(word) != static_cast<uint16_t>(Recorder::session()))
@@ -134,6 +143,7 @@ void Install(compat::EvalFrameFunc hook) {
                    ? nullptr
                    : current;
   compat::SetEvalFrame(hook);
+  compat::RouteInitCallsThroughHook(true);
   compat::DeoptimizeInlinedCalls();
 }
 
@@ -168,6 +178,7 @@ void RemoveEvalFrame() {
                            : reinterpret_cast<compat::EvalFrameFunc>(
                                  &_PyEval_EvalFrameDefault));
   g_previous = nullptr;
+  compat::RouteInitCallsThroughHook(false);
 }
 
 }  // namespace tracestore::pyhook

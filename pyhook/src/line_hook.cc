@@ -7,6 +7,7 @@
 // Either way lines cost far more than calls; they are opt-in.
 
 #include "compat.h"
+#include "monitoring_tool.h"
 #include "recorder.h"
 
 namespace tracestore::pyhook {
@@ -30,9 +31,8 @@ inline void RecordLine(PyCodeObject* code, int line) {
 
 #if PY_VERSION_HEX >= 0x030C0000
 
-constexpr int kToolId = 2;  // sys.monitoring.PROFILER_ID, as the backend
 long g_line_event = 0;
-bool g_claimed_tool = false;  // we took the tool id (no monitoring backend)
+int g_tool = -1;  // our sys.monitoring tool id while lines are on
 
 PyObject* Monitoring(const char* name) {
   PyObject* m = PySys_GetObject("monitoring");
@@ -80,16 +80,15 @@ absl::Status InstallLines(Recorder&) {
   absl::Status status;
   if (use == nullptr || reg == nullptr || line == nullptr || fn == nullptr) {
     status = absl::FailedPreconditionError("sys.monitoring is not usable");
+  } else if (absl::StatusOr<int> tool = MonitoringTool::Acquire(); !tool.ok()) {
+    status = tool.status();
   } else {
-    // The monitoring backend may hold the tool id already.
-    PyObject* r = PyObject_CallFunction(use, "is", kToolId, "tracestore");
-    g_claimed_tool = r != nullptr;
-    if (r == nullptr) PyErr_Clear();
-    Py_XDECREF(r);
+    g_tool = *tool;  // shared with the monitoring backend, if it runs
     g_line_event = PyLong_AsLong(line);
-    r = PyObject_CallFunction(reg, "iOO", kToolId, line, fn);
+    PyObject* r = PyObject_CallFunction(reg, "iOO", g_tool, line, fn);
     if (r == nullptr) {
       PyErr_Clear();
+      MonitoringTool::Release();
       status = absl::FailedPreconditionError(
           "sys.monitoring.register_callback(LINE) failed");
     }
@@ -107,7 +106,7 @@ absl::Status InstallLines(Recorder&) {
 void EnableLinesFor(PyCodeObject* code) {
   if (!g_lines) return;
   PyObject* set = Monitoring("set_local_events");
-  PyObject* r = set ? PyObject_CallFunction(set, "iOl", kToolId,
+  PyObject* r = set ? PyObject_CallFunction(set, "iOl", g_tool,
                                             reinterpret_cast<PyObject*>(code),
                                             g_line_event)
                     : nullptr;
@@ -123,16 +122,11 @@ void RemoveLines() {
   PyObject* events = Monitoring("events");
   PyObject* line = events ? PyObject_GetAttrString(events, "LINE") : nullptr;
   if (reg && line) {
-    PyObject* r = PyObject_CallFunction(reg, "iOO", kToolId, line, Py_None);
+    PyObject* r = PyObject_CallFunction(reg, "iOO", g_tool, line, Py_None);
     Py_XDECREF(r);
   }
-  if (g_claimed_tool) {
-    PyObject* free_id = Monitoring("free_tool_id");
-    PyObject* r = free_id ? PyObject_CallFunction(free_id, "i", kToolId) : nullptr;
-    Py_XDECREF(r);
-    Py_XDECREF(free_id);
-    g_claimed_tool = false;
-  }
+  MonitoringTool::Release();
+  g_tool = -1;
   Py_XDECREF(reg);
   Py_XDECREF(events);
   Py_XDECREF(line);

@@ -4,6 +4,7 @@
 // exist.
 
 #include "compat.h"
+#include "monitoring_tool.h"
 #include "recorder.h"
 
 namespace tracestore::pyhook {
@@ -14,7 +15,6 @@ namespace {
 
 using format::EventKind;
 
-constexpr int kToolId = 2;  // sys.monitoring.PROFILER_ID
 bool g_installed = false;
 PyObject* g_disable = nullptr;  // sys.monitoring.DISABLE
 
@@ -131,17 +131,63 @@ PyObject* CReturn(PyObject*, PyObject* const* a, Py_ssize_t n) {
   return CEvent(EventKind::kCReturn, a, n);
 }
 
-PyMethodDef kCallbacks[] = {
-    {"PY_START", reinterpret_cast<PyCFunction>(reinterpret_cast<void (*)()>(PyStart)), METH_FASTCALL, nullptr},
-    {"PY_RESUME", reinterpret_cast<PyCFunction>(reinterpret_cast<void (*)()>(PyResume)), METH_FASTCALL, nullptr},
-    {"PY_THROW", reinterpret_cast<PyCFunction>(reinterpret_cast<void (*)()>(PyThrow)), METH_FASTCALL, nullptr},
-    {"PY_RETURN", reinterpret_cast<PyCFunction>(reinterpret_cast<void (*)()>(PyReturn)), METH_FASTCALL, nullptr},
-    {"PY_YIELD", reinterpret_cast<PyCFunction>(reinterpret_cast<void (*)()>(PyYield)), METH_FASTCALL, nullptr},
-    {"PY_UNWIND", reinterpret_cast<PyCFunction>(reinterpret_cast<void (*)()>(PyUnwind)), METH_FASTCALL, nullptr},
-    {"CALL", reinterpret_cast<PyCFunction>(reinterpret_cast<void (*)()>(Call)), METH_FASTCALL, nullptr},
-    {"C_RETURN", reinterpret_cast<PyCFunction>(reinterpret_cast<void (*)()>(CReturn)), METH_FASTCALL, nullptr},
-    {"C_RAISE", reinterpret_cast<PyCFunction>(reinterpret_cast<void (*)()>(CReturn)), METH_FASTCALL, nullptr},
+// The callbacks, as sys.monitoring sees them: objects of a minimal type
+// that is called through vectorcall directly. A builtin function object
+// would do too, but its vectorcall charges one unit of the C recursion
+// budget around every event ("while calling a Python object"), which
+// moves RecursionError by one level in recursion through C code, and costs
+// a few instructions per event.
+using Handler = PyObject* (*)(PyObject*, PyObject* const*, Py_ssize_t);
+struct Callback {
+  PyObject_HEAD
+  vectorcallfunc vectorcall;
 };
+
+template <Handler H>
+PyObject* Dispatch(PyObject* self, PyObject* const* args, size_t nargsf,
+                   PyObject*) {
+  return H(self, args, PyVectorcall_NARGS(nargsf));
+}
+
+PyTypeObject g_callback_type = {
+    PyVarObject_HEAD_INIT(nullptr, 0) "tracestore._MonitoringCallback",
+    sizeof(Callback),
+};
+
+struct CallbackDef {
+  const char* event;
+  vectorcallfunc vectorcall;
+  bool c_event;
+};
+const CallbackDef kCallbacks[] = {
+    {"PY_START", Dispatch<PyStart>, false},
+    {"PY_RESUME", Dispatch<PyResume>, false},
+    {"PY_THROW", Dispatch<PyThrow>, false},
+    {"PY_RETURN", Dispatch<PyReturn>, false},
+    {"PY_YIELD", Dispatch<PyYield>, false},
+    {"PY_UNWIND", Dispatch<PyUnwind>, false},
+    {"CALL", Dispatch<Call>, true},
+    {"C_RETURN", Dispatch<CReturn>, true},
+    {"C_RAISE", Dispatch<CReturn>, true},
+};
+
+// A new callback object for `def`, or nullptr with an exception set.
+PyObject* NewCallback(const CallbackDef& def) {
+  if (g_callback_type.tp_flags == 0) {
+    g_callback_type.tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_VECTORCALL;
+    g_callback_type.tp_vectorcall_offset = offsetof(Callback, vectorcall);
+    g_callback_type.tp_call = PyVectorcall_Call;
+    g_callback_type.tp_new = nullptr;
+    if (PyType_Ready(&g_callback_type) < 0) {
+      g_callback_type.tp_flags = 0;
+      return nullptr;
+    }
+  }
+  Callback* cb = PyObject_New(Callback, &g_callback_type);
+  if (cb == nullptr) return nullptr;
+  cb->vectorcall = def.vectorcall;
+  return reinterpret_cast<PyObject*>(cb);
+}
 
 // Calls sys.monitoring.<name>(*args), consuming `args` (may be nullptr for
 // no arguments); returns a new reference or nullptr.
@@ -185,20 +231,18 @@ absl::Status InstallMonitoring(Recorder& r) {
   PyObject* events = PyObject_GetAttrString(monitoring, "events");
   if (events == nullptr) return PythonError("sys.monitoring.events");
   if (g_disable == nullptr) g_disable = PyObject_GetAttrString(monitoring, "DISABLE");
-  PyObject* res = CallMonitoring("use_tool_id", Py_BuildValue("(is)", kToolId, "tracestore"));
-  if (res == nullptr) {
+  absl::StatusOr<int> tool = MonitoringTool::Acquire();
+  if (!tool.ok()) {
     Py_DECREF(events);
-    return PythonError("sys.monitoring.use_tool_id(PROFILER_ID)");
+    return tool.status();
   }
-  Py_DECREF(res);
+  const int kToolId = *tool;
+  g_installed = true;  // from here RemoveMonitoring releases the id
   long mask = 0;
-  for (const PyMethodDef& def : kCallbacks) {
-    const bool c_event = std::string_view(def.ml_name) == "CALL" ||
-                         std::string_view(def.ml_name) == "C_RETURN" ||
-                         std::string_view(def.ml_name) == "C_RAISE";
-    if (c_event && !r.config().c_calls) continue;
-    PyObject* event = PyObject_GetAttrString(events, def.ml_name);
-    PyObject* fn = PyCFunction_New(const_cast<PyMethodDef*>(&def), nullptr);
+  for (const CallbackDef& def : kCallbacks) {
+    if (def.c_event && !r.config().c_calls) continue;
+    PyObject* event = PyObject_GetAttrString(events, def.event);
+    PyObject* fn = NewCallback(def);
     if (event == nullptr || fn == nullptr) {
       Py_XDECREF(event);
       Py_XDECREF(fn);
@@ -224,18 +268,27 @@ absl::Status InstallMonitoring(Recorder& r) {
   PyObject* restart = CallMonitoring("restart_events", nullptr);
   if (restart == nullptr) return PythonError("sys.monitoring.restart_events");
   Py_DECREF(restart);
-  g_installed = true;
   return absl::OkStatus();
 }
 
 void RemoveMonitoring() {
   if (!g_installed) return;
   g_installed = false;
+  const int kToolId = MonitoringTool::id();
   PyObject* r = CallMonitoring("set_events", Py_BuildValue("(ii)", kToolId, 0));
   Py_XDECREF(r);
-  r = CallMonitoring("free_tool_id", Py_BuildValue("(i)", kToolId));
-  Py_XDECREF(r);
+  for (const CallbackDef& def : kCallbacks) {  // drop our callbacks' references
+    PyObject* events = PyObject_GetAttrString(PySys_GetObject("monitoring"), "events");
+    PyObject* event = events ? PyObject_GetAttrString(events, def.event) : nullptr;
+    r = event ? CallMonitoring("register_callback",
+                               Py_BuildValue("(iOO)", kToolId, event, Py_None))
+              : nullptr;
+    Py_XDECREF(r);
+    Py_XDECREF(event);
+    Py_XDECREF(events);
+  }
   PyErr_Clear();
+  MonitoringTool::Release();
 }
 
 #else  // before 3.12

@@ -2,8 +2,8 @@
 // fallback for Python calls (--hook setprofile) and the source of C-function
 // calls (--c-calls) beside the other backends.
 //
-// Limits (setprofile's, not ours): on 3.12+ a generator's yield arrives as a
-// plain return and an exception unwinding a frame as a return too.
+// Limits (setprofile's, not ours): on 3.12+ an exception unwinding a frame
+// arrives as a plain return.
 
 #include "compat.h"
 #include "recorder.h"
@@ -42,7 +42,7 @@ int OnPythonEvent(ThreadState* t, PyFrameObject* frame_object, int what,
     EventKind kind = EventKind::kReturn;
     if (arg == nullptr) {
       kind = EventKind::kUnwind;
-    } else if (generator && compat::SuspendedAfterEval(f)) {
+    } else if (generator && compat::YieldingInProfile(f)) {
       kind = EventKind::kYield;
     }
     t->events->Append(kind, id, 0);

@@ -19,7 +19,7 @@ Py_ssize_t Recorder::code_extra_index_ = -1;
 std::atomic<EtwEmitter*> Recorder::etw_{nullptr};
 EtwEmitter* Recorder::last_etw_ = nullptr;
 
-thread_local ThreadState* tls_state __attribute__((tls_model("initial-exec"))) =
+constinit thread_local ThreadState* tls_state __attribute__((tls_model("initial-exec"))) =
     nullptr;
 
 namespace {
@@ -262,9 +262,11 @@ uint64_t Recorder::CodeWord(PyCodeObject* code, PyObject* globals) {
   }
   uint64_t body = 0;
   if (traced && compat::IsGeneratorCode(code))
-    body = std::min(compat::BodyStartBytes(code), 0x3fff);
+    body = std::min(compat::BodyStartBytes(code), kCodeBodyStartMax);
+  const uint64_t init =
+      traced && compat::IsInitCode(code) ? kCodeInit : 0;
   const uint64_t word = (uint64_t{static_cast<uint16_t>(session())} << 48) |
-                        (uint64_t{id} << 16) | (body << 2) |
+                        (uint64_t{id} << 16) | (body << 2) | init |
                         (traced ? kCodeTraced : kCodeExcluded);
   compat::SetCodeExtra(code, code_extra_index_, word);
   return word;

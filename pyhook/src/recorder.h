@@ -46,16 +46,21 @@ enum class Backend { kEvalFrame, kMonitoring, kSetprofile, kStack, kFloor };
 
 // The word cached in a code object's co_extra slot:
 //   bits 0-1   kCodeTraced or kCodeExcluded
-//   bits 2-15  byte offset of the body's first RESUME (generators, 3.11+)
+//   bits 2-14  byte offset of the body's first RESUME (generators, 3.11+)
+//   bit  15    kCodeInit: an __init__ (see compat::KeepInitCallsVisible)
 //   bits 16-47 function id
 //   bits 48-63 session (the low 16 bits of the session number)
 // 0 means "not seen in this process".
 inline constexpr uint64_t kCodeTraced = 1;
 inline constexpr uint64_t kCodeExcluded = 2;
+inline constexpr uint64_t kCodeInit = uint64_t{1} << 15;
+inline constexpr int kCodeBodyStartMax = 0x1fff;
 inline uint32_t CodeFunctionId(uint64_t v) {
   return static_cast<uint32_t>(v >> 16);
 }
-inline int CodeBodyStart(uint64_t v) { return static_cast<int>((v >> 2) & 0x3fff); }
+inline int CodeBodyStart(uint64_t v) {
+  return static_cast<int>((v >> 2) & kCodeBodyStartMax);
+}
 inline uint16_t CodeSession(uint64_t v) { return static_cast<uint16_t>(v >> 48); }
 
 // Per-thread state. One per OS thread for the thread's whole life (freed by a
@@ -78,7 +83,10 @@ struct ThreadState {
 
 // The calling thread's state; nullptr until a hook first ran on it.
 // initial-exec: one load from the thread pointer, no __tls_get_addr call.
-extern thread_local ThreadState* tls_state __attribute__((tls_model("initial-exec")));
+// constinit: no dynamic initialisation, so other files read it directly
+// (without it every access calls a TLS wrapper function).
+extern constinit thread_local ThreadState* tls_state
+    __attribute__((tls_model("initial-exec")));
 
 class Recorder {
  public:

@@ -1,8 +1,9 @@
 """CPython's own test suites under the recorder.
 
-    python cpython_suite.py TRACE test_json test_difflib ...
+    python cpython_suite.py TRACE [--mode stack] test_json test_difflib ...
 
-Runs the suites untraced, then under `python -m tracestore record -o TRACE`,
+Runs the suites untraced, then under `python -m tracestore record -o TRACE`
+(with the default settings, or in stack mode),
 and fails unless the traced run passes every test the untraced run passes
 (a test this machine breaks either way, e.g. through a site .pth file, is
 reported, not blamed on the recorder), and the trace verifies.
@@ -31,10 +32,14 @@ def run_suite(prefix, tests):
 
 def main(argv):
     trace, tests = argv[0], argv[1:]
+    options = []
+    if tests[:2] == ["--mode", "stack"]:
+        options, tests = ["--mode", "stack", "--no-perf-files"], tests[2:]
     shutil.rmtree(trace, ignore_errors=True)
     rc_plain, plain, _ = run_suite([], tests)
     rc_traced, traced, out = run_suite(
-        ["-m", "tracestore", "record", "-q", "-o", trace, "--"], tests)
+        ["-m", "tracestore", "record", "-q", "-o", trace] + options + ["--"],
+        tests)
     bad_plain = {k for k, v in plain.items() if v in ("FAIL", "ERROR")}
     bad_traced = {k for k, v in traced.items() if v in ("FAIL", "ERROR")}
     print("untraced: exit %d, %d tests, %d failed %s" % (
@@ -42,11 +47,24 @@ def main(argv):
     print("traced:   exit %d, %d tests, %d failed %s" % (
         rc_traced, len(traced), len(bad_traced), sorted(bad_traced)))
     new = bad_traced - bad_plain
+    shared = set()
+    if new and options and hasattr(sys, "activate_stack_trampoline"):
+        # Stack mode is a PEP 523 hook. On 3.12+ any such hook changes what
+        # CPython itself reports to sys.settrace in a few cases (async for
+        # raises one more 'exception' event): a failure that CPython's own
+        # perf trampoline (-X perf, also a PEP 523 hook) shares is
+        # CPython's, not the recorder's. It is reported, not hidden.
+        modules = sorted({k.split(".", 1)[1].rsplit(".", 2)[0] for k in new})
+        _, perf, _ = run_suite(["-X", "perf"], modules)
+        shared = {k for k in new if perf.get(k) in ("FAIL", "ERROR")}
+        print("also failing under CPython's -X perf (any PEP 523 hook): %s"
+              % sorted(shared))
+        new -= shared
     if new or len(traced) < len(plain) * 0.95:
         print(out[-20000:])
         print("FAILED: fails only under the recorder: %s" % sorted(new))
         return 1
-    if rc_plain == 0 and rc_traced != 0:
+    if rc_plain == 0 and rc_traced != 0 and not shared:
         print(out[-20000:])
         print("FAILED: the traced run failed, the untraced run passed")
         return 1

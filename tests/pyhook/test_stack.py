@@ -13,6 +13,7 @@ import re
 import shutil
 import subprocess
 import unittest
+import sys
 
 from support import PY, TempDirTest, Trace, record, run
 
@@ -276,6 +277,12 @@ def perf_usable():
                        stderr=subprocess.PIPE, universal_newlines=True)
     if r.returncode != 0:
         return "perf record cannot run here: %s" % r.stderr.strip()[:200]
+    jit = getattr(sys, "_jit", None)
+    if jit is not None and jit.is_enabled():
+        # Stack mode still runs each function through its trampoline (the
+        # in-process backtrace tests check that under the JIT too), but the
+        # JIT's machine code has no unwind tables for perf to step through.
+        return "PYTHON_JIT is on: perf cannot unwind through the JIT's code"
     return None
 
 

@@ -19,6 +19,9 @@ TS_PACKAGES+=(g++-mingw-w64-x86-64-posix wine64)
 TS_PACKAGES+=(libncurses-dev tmux chromium)
 # stack mode's perf test: perf record / inject --jit / script (issue 8)
 TS_PACKAGES+=(linux-perf)
+# Debian's own python3.11 (3.11.2, an older patch release: the exactness
+# tests run there too) and the chroot holding CPython 3.14/3.15
+TS_PACKAGES+=(python3.11 debootstrap)
 
 ts_log() { printf '[tracestore] %s\n' "$*" >&2; }
 
@@ -78,3 +81,5 @@ ts_newest_python() {
   if [ -z "$best" ]; then best="$(command -v python3."$best_minor" || true)"; fi
   printf '%s' "$best"
 }
+
+source "$TS_ROOT/tools/lib/chroot.sh"

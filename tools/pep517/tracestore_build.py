@@ -43,10 +43,20 @@ def _record_line(arcname, data):
     return "%s,sha256=%s,%d" % (arcname, digest.decode(), len(data))
 
 
+def _requires_python():
+    """From the one statement of the supported range (_supported.py)."""
+    ns = {}
+    path = os.path.join(ROOT, "pyhook", "python", "tracestore", "_supported.py")
+    with open(path) as f:
+        exec(compile(f.read(), path, "exec"), ns)
+    oldest, newest = ns["OLDEST"], ns["NEWEST"]
+    return ">=%d.%d,<%d.%d" % (oldest + (newest[0], newest[1] + 1))
+
+
 def _metadata():
     return ("Metadata-Version: 2.1\nName: %s\nVersion: %s\n"
             "Summary: Record Python programs into memory-mapped trace stores.\n"
-            "Requires-Python: >=3.9,<3.14\n" % (NAME, VERSION))
+            "Requires-Python: %s\n" % (NAME, VERSION, _requires_python()))
 
 
 def get_requires_for_build_wheel(config_settings=None):

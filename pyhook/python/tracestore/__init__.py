@@ -19,14 +19,14 @@ or from the sqlite3 shell (see README.md).
 # interpreter gets this message rather than a syntax error.
 import sys as _sys
 
-_SUPPORTED = ((3, 9), (3, 13))
-if not (_SUPPORTED[0] <= tuple(_sys.version_info[:2]) <= _SUPPORTED[1]):
-    raise ImportError(
-        "tracestore supports CPython 3.9 to 3.13; this is Python %d.%d"
-        % tuple(_sys.version_info[:2]))
+from . import _supported  # noqa: E402
+
+if not (_supported.OLDEST <= tuple(_sys.version_info[:2]) <= _supported.NEWEST):
+    raise ImportError("tracestore supports %s; this is Python %d.%d"
+                      % ((_supported.describe(),) + tuple(_sys.version_info[:2])))
 if _sys.implementation.name != "cpython":
-    raise ImportError("tracestore supports CPython 3.9 to 3.13; this is %s"
-                      % _sys.implementation.name)
+    raise ImportError("tracestore supports %s; this is %s"
+                      % (_supported.describe(), _sys.implementation.name))
 try:
     from . import _tracestore
 except ImportError as _e:  # built for other interpreters only

@@ -3,6 +3,9 @@
     python -m tracestore record [-o TRACE] [-i PREFIX]... [-x PREFIX]...
         [--exclude-stdlib] [--lines] [--c-calls] [--hook HOOK] [--no-threads]
         [--follow-children] -- script.py ARGS     (or -- -m module ARGS)
+    python -m tracestore attach PID [-o TRACE] [-i PREFIX]... [-x PREFIX]...
+        [--mode MODE] [--hook HOOK] [--duration SECONDS]    (CPython 3.14+)
+    python -m tracestore detach PID
     python -m tracestore query TRACE [--csv|--json] "SQL"
     python -m tracestore info|verify TRACE
     python -m tracestore --enable [VAR] | --disable
@@ -79,6 +82,69 @@ def _record_parser():
     p.add_argument("-q", "--quiet", action="store_true",
                    help="print nothing of our own")
     return p
+
+
+def _attach_parser(detach=False):
+    import argparse
+    name = "detach" if detach else "attach"
+    p = argparse.ArgumentParser(
+        prog="python -m tracestore " + name,
+        description=("Stop recording in a process that `attach` started "
+                     "recording in." if detach else
+                     "Start recording inside a running CPython 3.14+ "
+                     "process (sys.remote_exec); the program goes on "
+                     "untouched."))
+    p.add_argument("pid", type=int, help="the process")
+    p.add_argument("-q", "--quiet", action="store_true",
+                   help="print nothing of our own")
+    if detach:
+        return p
+    p.add_argument("-o", "--output", metavar="TRACE",
+                   help="trace to create (default: a new name here)")
+    p.add_argument("-i", "--include", metavar="PREFIX", action="append",
+                   default=[], help="trace only these modules (repeatable)")
+    p.add_argument("-x", "--exclude", metavar="PREFIX", action="append",
+                   default=[], help="never trace these modules (repeatable)")
+    p.add_argument("--exclude-stdlib", action="store_true",
+                   help="do not trace the interpreter's own library")
+    p.add_argument("--lines", action="store_true",
+                   help="record line events in traced code")
+    p.add_argument("--c-calls", action="store_true",
+                   help="record calls of C functions")
+    p.add_argument("--hook", choices=("eval-frame", "monitoring", "setprofile"),
+                   help="force a hook backend (default: per version)")
+    p.add_argument("--no-threads", action="store_true",
+                   help="trace the main thread only")
+    p.add_argument("--mode", choices=("instrumented", "stack"),
+                   default="instrumented")
+    p.add_argument("--duration", type=float, metavar="SECONDS",
+                   help="detach after SECONDS (or on Ctrl-C); without it, "
+                        "recording goes on until `detach PID` or exit")
+    return p
+
+
+def _attach(argv, detach):
+    args = _attach_parser(detach).parse_args(argv)
+    from tracestore import _attach
+    try:
+        if detach:
+            return _attach.detach(args.pid, args.quiet)
+        from tracestore import _session
+        output = os.path.abspath(args.output) if args.output else \
+            os.path.abspath(_session.new_trace_name("pid%d" % args.pid))
+        if os.path.exists(output):
+            print("tracestore: %s already exists" % output, file=sys.stderr)
+            return 2
+        config = {"output": output, "include": args.include,
+                  "exclude": args.exclude, "exclude_stdlib": args.exclude_stdlib,
+                  "lines": args.lines, "c_calls": args.c_calls,
+                  "hook": args.hook, "with_threads": not args.no_threads,
+                  "mode": args.mode}
+        return _attach.attach(args.pid, config, args.duration, args.quiet)
+    except _attach.AttachError as e:
+        print("tracestore %s: %s" % ("detach" if detach else "attach", e),
+              file=sys.stderr)
+        return 2
 
 
 _RECORD_FLAGS = {
@@ -251,6 +317,8 @@ def main(argv):
     cmd, rest = argv[0], argv[1:]
     if cmd == "record":
         return _record(rest)
+    if cmd in ("attach", "detach"):
+        return _attach(rest, detach=cmd == "detach")
     if cmd in ("query", "info", "verify", "export", "top"):
         return _run_native([cmd] + rest)
     if cmd == "--enable":

@@ -26,15 +26,59 @@ def _tool_dirs():
 
 
 def default_hook(include=(), exclude=()):
-    """The hook backend used when none is named.
+    """The hook backend used when none is named: the cheapest one that is
+    exact on this interpreter (every call recorded, the program unchanged).
 
-    eval-frame (PEP 523) records every call for the least cost on every
-    version. On 3.12+ with module filters, sys.monitoring lets excluded code
-    run at full speed, which wins when most of the work is filtered out.
+    3.12+: sys.monitoring. It sees every frame start, including the ones
+    CPython inlines or specialises, and leaves inlining and the C recursion
+    budget as they are untraced; code a filter excludes runs at full speed.
+    3.11.0-3.11.3: setprofile. Their specialised __getitem__ calls skip
+    PEP 523 hooks (CPython gh-104405, fixed in 3.11.4).
+    Otherwise (3.9, 3.10, 3.11.4+): the PEP 523 eval-frame hook.
+    (include and exclude no longer change the choice.)
     """
-    if sys.version_info >= (3, 12) and (include or exclude):
+    del include, exclude
+    if sys.version_info >= (3, 12):
         return "monitoring"
+    if _getitem_skips_eval_frame():
+        return "setprofile"
     return "eval-frame"
+
+
+def _getitem_skips_eval_frame():
+    """True on CPython 3.11.0-3.11.3 (gh-104405)."""
+    return (3, 11, 0) <= tuple(sys.version_info[:3]) < (3, 11, 4)
+
+
+def hook_caveat(hook):
+    """One line on what `hook` ("eval-frame", "stack", ...) cannot do
+    exactly on this interpreter, or None when it is exact."""
+    v = "CPython %d.%d.%d" % tuple(sys.version_info[:3])
+    what = "stack mode" if hook == "stack" else "--hook %s" % hook
+    if hook in ("eval-frame", "stack") and _getitem_skips_eval_frame():
+        return ("%s: %s skips PEP 523 hooks on specialised __getitem__ "
+                "calls (gh-104405, fixed in 3.11.4): %s misses those calls"
+                % (what, v, "it" if hook != "stack" else "their frames"))
+    if hook in ("eval-frame", "stack") and sys.version_info >= (3, 12):
+        return ("%s on %s is a PEP 523 hook: recursion through C code (map, "
+                "sorted, callbacks) can go deeper before RecursionError than "
+                "untraced, and sys.settrace sees async for's "
+                "StopAsyncIteration once more (as under -X perf); the default "
+                "hook changes neither" % (what, v))
+    return None
+
+
+_caveat_said = False
+
+
+def _say_caveat(hook, quiet):
+    global _caveat_said
+    caveat = hook_caveat(hook)
+    if (caveat is None or quiet or _caveat_said
+            or os.environ.get("TRACESTORE_CHILD_OF")):
+        return
+    _caveat_said = True
+    print("tracestore: note: %s" % caveat, file=sys.stderr)
 
 
 def stdlib_dirs():
@@ -104,7 +148,8 @@ def enable(output=None, include=(), exclude=(), with_threads=True,
     elif mode != "instrumented":
         raise ValueError("mode must be 'instrumented' or 'stack', not %r"
                          % (mode,))
-    hook = hook or default_hook(include, exclude)
+    hook = hook or default_hook()
+    _say_caveat(hook, quiet)
     excluded_dirs, kept_dirs = stdlib_dirs() if exclude_stdlib else ([], [])
     props = {
         "command_line": " ".join(getattr(sys, "orig_argv", sys.argv)),
