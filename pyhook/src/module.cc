@@ -12,6 +12,8 @@
 
 #include <unwind.h>
 
+#include <atomic>
+#include <cstring>
 #include <string>
 #include <vector>
 
@@ -81,23 +83,26 @@ PyObject* Start(PyObject*, PyObject* args, PyObject* kwargs) {
                                  "exclude_dirs", "keep_dirs", "hook",
                                  "with_threads", "lines",    "c_calls",
                                  "properties", "quiet",     "etw",
-                                 "perf_files", nullptr};
+                                 "perf_files", "tool_dirs", nullptr};
   const char* path = nullptr;
   const char* hook = "eval-frame";
   PyObject *include = nullptr, *exclude = nullptr, *exclude_dirs = nullptr,
-           *keep_dirs = nullptr, *properties = nullptr, *etw = nullptr;
+           *keep_dirs = nullptr, *properties = nullptr, *etw = nullptr,
+           *tool_dirs = nullptr;
   int with_threads = 1, lines = 0, c_calls = 0, quiet = 0, perf_files = 1;
   if (!PyArg_ParseTupleAndKeywords(
-          args, kwargs, "s|OOOOspppOpOp", const_cast<char**>(kwlist), &path,
+          args, kwargs, "s|OOOOspppOpOpO", const_cast<char**>(kwlist), &path,
           &include, &exclude, &exclude_dirs, &keep_dirs, &hook, &with_threads,
-          &lines, &c_calls, &properties, &quiet, &etw, &perf_files))
+          &lines, &c_calls, &properties, &quiet, &etw, &perf_files,
+          &tool_dirs))
     return nullptr;
   Recorder::Config config;
   config.path = path;
   if (!StringList(include, "include", &config.include) ||
       !StringList(exclude, "exclude", &config.exclude) ||
       !StringList(exclude_dirs, "exclude_dirs", &config.exclude_dirs) ||
-      !StringList(keep_dirs, "keep_dirs", &config.keep_dirs))
+      !StringList(keep_dirs, "keep_dirs", &config.keep_dirs) ||
+      !StringList(tool_dirs, "tool_dirs", &config.tool_dirs))
     return nullptr;
   const std::string h = hook;
   if (h == "eval-frame") {
@@ -316,6 +321,57 @@ PyObject* ThreadTraceBootstrap(PyObject*, PyObject*) {
   Py_RETURN_NONE;
 }
 
+// _quiet(flag) -> previous: this thread records nothing while quiet (the
+// tool's own code runs). See Recorder::SetQuiet.
+PyObject* QuietPy(PyObject*, PyObject* arg) {
+  const int on = PyObject_IsTrue(arg);
+  if (on < 0) return nullptr;
+  return PyBool_FromLong(Recorder::SetQuiet(on != 0));
+}
+
+// _quiet_until_main(): `record`'s bootstrap runs inside the interpreter's
+// start-up (site, sitecustomize, usercustomize): the calling thread stays
+// quiet until the program itself starts. CPython announces it with audit
+// events after start-up: cpython.run_module (runpy runs the module: record
+// from here), or cpython.run_file / run_command / run_stdin followed by
+// "exec" just before the program's first frame (between the two it sets up
+// __main__'s loader, which is not the program either).
+std::atomic<unsigned long> g_quiet_thread{0};  // 0: not armed
+bool g_run_seen = false;                        // run_file & co. seen
+
+int RunAuditHook(const char* event, PyObject*, void*) {
+  if (g_quiet_thread.load(std::memory_order_relaxed) == 0) [[likely]]
+    return 0;
+  if (PyThread_get_thread_ident() != g_quiet_thread.load()) return 0;
+  bool start = false;
+  if (std::strcmp(event, "cpython.run_module") == 0) {
+    start = true;
+  } else if (std::strncmp(event, "cpython.run_", 12) == 0 &&
+             std::strcmp(event, "cpython.run_interactivehook") != 0 &&
+             std::strcmp(event, "cpython.run_startup") != 0) {
+    g_run_seen = true;
+  } else if (g_run_seen && std::strcmp(event, "exec") == 0) {
+    start = true;
+  }
+  if (start) {
+    g_quiet_thread.store(0);
+    Recorder::SetQuiet(false);
+  }
+  return 0;
+}
+
+PyObject* QuietUntilMain(PyObject*, PyObject*) {
+  static bool hooked = false;
+  if (!hooked) {
+    if (PySys_AddAuditHook(RunAuditHook, nullptr) < 0) return nullptr;
+    hooked = true;
+  }
+  Recorder::SetQuiet(true);
+  g_run_seen = false;
+  g_quiet_thread.store(PyThread_get_thread_ident());
+  Py_RETURN_NONE;
+}
+
 PyObject* AbandonInChild(PyObject*, PyObject*) {
   Recorder::AbandonAfterFork();
   Py_RETURN_NONE;
@@ -342,6 +398,10 @@ PyMethodDef kMethods[] = {
      "The decoded events of the last session started with etw='capture'."},
     {"load", Load, METH_O,
      "load(path)\n--\n\nA whole trace as dicts and lists (for small traces)."},
+    {"_quiet", QuietPy, METH_O,
+     "_quiet(flag) -> previous: this thread records nothing while quiet."},
+    {"_quiet_until_main", QuietUntilMain, METH_NOARGS,
+     "This thread records nothing until the program's main code starts."},
     {"_abandon_in_child", AbandonInChild, METH_NOARGS,
      "After fork: stop recording in the child, leaving the parent's trace."},
     {"_thread_profile_bootstrap", ThreadProfileBootstrap, METH_VARARGS, nullptr},

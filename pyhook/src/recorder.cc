@@ -45,6 +45,16 @@ void OnForkChild() {
   Recorder::ForgetForFork();
 }
 
+void OnThreadExit(void* p);
+
+void InitOnce(Py_ssize_t* code_extra_index) {
+  std::call_once(g_once, [code_extra_index] {
+    pthread_key_create(&g_thread_key, OnThreadExit);
+    pthread_atfork(nullptr, nullptr, OnForkChild);
+    *code_extra_index = compat::RequestCodeExtraIndex();
+  });
+}
+
 // Runs when a thread that was seen by a hook exits (no GIL, no Python).
 void OnThreadExit(void* p) {
   auto* t = static_cast<ThreadState*>(p);
@@ -119,19 +129,24 @@ std::string CurrentThreadName() {
 
 // Marks a thread as inside a slow path for the scope's life, with its error
 // indicator saved: the hooks record nothing for it meanwhile, so a slow path
-// that ever runs Python code cannot recurse into itself.
+// that ever runs Python code cannot recurse into itself. (Restores the
+// flag as it was: a quiet thread, Recorder::SetQuiet, stays quiet.)
 class SlowPath {
  public:
   explicit SlowPath(ThreadState* t) : t_(t) {
-    if (t_ != nullptr) t_->busy = true;
+    if (t_ != nullptr) {
+      was_ = t_->busy;
+      t_->busy = true;
+    }
   }
   ~SlowPath() {
-    if (t_ != nullptr) t_->busy = false;
+    if (t_ != nullptr) t_->busy = was_;
   }
 
  private:
   SavedError saved_;
   ThreadState* t_;
+  bool was_ = false;
 };
 
 }  // namespace
@@ -153,6 +168,19 @@ void Recorder::TryName(ThreadState* t) {
   } else {
     --t->name_tries;  // at 0: named at Stop if still alive
   }
+}
+
+bool Recorder::SetQuiet(bool quiet) {
+  InitOnce(&code_extra_index_);
+  ThreadState* t = tls_state;
+  if (t == nullptr) {
+    t = new ThreadState();  // set up for a session when next unquiet
+    tls_state = t;
+    pthread_setspecific(g_thread_key, t);
+  }
+  const bool was = t->busy;
+  t->busy = quiet;
+  return was;
 }
 
 ThreadState* Recorder::ThisThreadSlow() {
@@ -179,8 +207,13 @@ ThreadState* Recorder::SetUpThread(ThreadState* t) {
   if (!config_.with_threads && PyThread_get_thread_ident() != starter_ident_)
     return nullptr;
   std::string name = CurrentThreadName();
-  t->name_tries = name.empty() ? 1000 : 0;
   const auto tid = static_cast<uint64_t>(::syscall(SYS_gettid));
+  // A program that never imports threading (the recorder does not import
+  // it for the program) has no thread table: its first thread is what
+  // threading would call MainThread (after a fork too, the forking thread).
+  if (name.empty() && tid == static_cast<uint64_t>(::getpid()))
+    name = "MainThread";
+  t->name_tries = name.empty() ? 1000 : 0;
   t->events = writer_->StartThread(
       tid, name.empty() ? absl::StrCat("thread-", tid) : name);
   if (t->events != nullptr) {
@@ -198,7 +231,7 @@ uint64_t Recorder::CodeWord(PyCodeObject* code, PyObject* globals) {
   if (globals != nullptr && PyDict_Check(globals))
     module = Utf8(PyDict_GetItemString(globals, "__name__"));
   const std::string_view file = Utf8(code->co_filename);
-  bool traced = modules_.IsTraced(module);
+  bool traced = !tool_dirs_.Matches(file) && modules_.IsTraced(module);
   if (traced && !excluded_dirs_.empty() && excluded_dirs_.Matches(file) &&
       !kept_dirs_.Matches(file))
     traced = false;
@@ -263,8 +296,11 @@ uint32_t Recorder::CFunctionId(PyObject* callable) {
     module = PyModule_GetName(self) ? PyModule_GetName(self) : "";
   else
     module = "builtins";
+  // The recorder's own builtins (tracestore._tracestore) are not the program.
+  const bool tool = module.rfind("tracestore.", 0) == 0 ||
+                    module.rfind("etwtrace.", 0) == 0;
   uint32_t id = 0;
-  if (modules_.IsTraced(module)) {
+  if (!tool && modules_.IsTraced(module)) {
     FunctionInfo info;
     info.module = module;
     info.qualname = qualname;
@@ -332,11 +368,7 @@ void Recorder::NameThreads() {
 absl::Status Recorder::Start(const Config& config) {
   if (current() != nullptr)
     return absl::FailedPreconditionError("tracing is already active");
-  std::call_once(g_once, [] {
-    pthread_key_create(&g_thread_key, OnThreadExit);
-    pthread_atfork(nullptr, nullptr, OnForkChild);
-    code_extra_index_ = compat::RequestCodeExtraIndex();
-  });
+  InitOnce(&code_extra_index_);
   if (code_extra_index_ < 0)
     return absl::ResourceExhaustedError(
         "no free code-object extra slot (too many tools use co_extra)");
@@ -359,6 +391,13 @@ absl::Status Recorder::Start(const Config& config) {
     auto k = PrefixSet::Build(keep, '/');
     if (!k.ok()) return k.status();
     r->kept_dirs_ = *std::move(k);
+  }
+  if (!config.tool_dirs.empty()) {
+    std::vector<std::string_view> tools(config.tool_dirs.begin(),
+                                        config.tool_dirs.end());
+    auto t = PrefixSet::Build(tools, '/');
+    if (!t.ok()) return t.status();
+    r->tool_dirs_ = *std::move(t);
   }
   TraceOptions options;
   options.path = config.path;

@@ -97,6 +97,9 @@ class Recorder {
     // Directories whose files are not traced (--exclude-stdlib), and
     // directories inside them that are (site-packages).
     std::vector<std::string> exclude_dirs, keep_dirs;
+    // The recorder's own code (the tracestore package, its bootstrap):
+    // never traced, whatever the filters say.
+    std::vector<std::string> tool_dirs;
     std::vector<std::pair<std::string, std::string>> properties;
     Backend backend = Backend::kEvalFrame;
     bool with_threads = true;
@@ -116,6 +119,10 @@ class Recorder {
   static void AbandonAfterFork();
   // Async-signal-safe part of the above, run by a pthread_atfork handler.
   static void ForgetForFork();
+  // Quiet: the calling thread records nothing (it runs the tool's own
+  // code, or the interpreter's start-up before the program). Returns the
+  // previous setting. Any time, session or not; GIL held.
+  static bool SetQuiet(bool quiet);
   static bool active() { return current_.load(std::memory_order_acquire) != nullptr; }
   static Recorder* current() { return current_.load(std::memory_order_acquire); }
 
@@ -217,7 +224,7 @@ class Recorder {
   std::unique_ptr<StackMode> stack_;  // stack mode only
   ModuleFilter modules_;
   Qualnames qualnames_;  // 3.9/3.10: qualified names (qualname.h)
-  PrefixSet excluded_dirs_, kept_dirs_;
+  PrefixSet excluded_dirs_, kept_dirs_, tool_dirs_;
   unsigned long starter_ident_ = 0;  // with_threads=False: the only thread
   absl::flat_hash_map<const void*, uint32_t> c_functions_;
   // Threads set up before their name was known: (os tid, index).

@@ -164,6 +164,9 @@ class Api(TempDirTest):
         self.assertEqual(len(traces), 1, os.listdir(self.tmp))
         self.assertIn("f", {f["name"] for f in
                             Trace(traces[0]).functions.values()})
+        # The program only: not the start-up (site, the .pth) nor the tool.
+        self.assertEqual({f["module"] for f in
+                          Trace(traces[0]).functions.values()}, {"__main__"})
         env[var] = "0"
         r = run([vpy, script], cwd=self.tmp, env=env)
         self.assertEqual(r.returncode, 0, r.stderr)

@@ -206,18 +206,21 @@ TEST(Hostile, FifoOrDeviceInPlaceOfEachFile) {
   }
 }
 
-// A threads.store claiming 100,000 threads, none with an events store (a
-// sparse file): opening and verifying are linear, well under a second.
+// A threads.store claiming 100,000 threads and a segments.store claiming as
+// many segments, all zero (sparse files: every segment names thread 0 and
+// events store 0, which is missing): opening and verifying are linear, well
+// under a second, and the 100,000 problems are reported in a few lines.
 TEST(Hostile, HugeThreadsStoreOpensFast) {
   ScratchDir dir;
   const std::string t = WriteTrace(dir, "huge.trace");
   ASSERT_EQ(::unlink((t + "/events.0.store").c_str()), 0);
   constexpr uint64_t kThreads = 100000;
-  const std::string threads = t + "/" + kThreadsFile;
-  Patch64(threads, offsetof(format::StoreHeader, committed), kThreads);
-  ASSERT_EQ(::truncate(threads.c_str(),
-                       format::kStoreHeaderBytes + kThreads * 32),
-            0);
+  for (const char* file : {kThreadsFile, kSegmentsFile}) {
+    const std::string path = t + "/" + file;
+    Patch64(path, offsetof(format::StoreHeader, committed), kThreads);
+    ASSERT_EQ(::truncate(path.c_str(), format::kStoreHeaderBytes + kThreads * 32),
+              0);
+  }
   auto seconds_since = [](std::chrono::steady_clock::time_point t0) {
     return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0)
         .count();

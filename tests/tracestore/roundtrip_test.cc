@@ -80,7 +80,7 @@ TEST(RoundTrip, EveryRecordType) {
   t1->Append(EventKind::kUnwind, f1, 9);
   w.SetThreadName(1, "worker-renamed");
   w.EndThread(t1);
-  t1->Append(EventKind::kCall, f1, 7);  // after the end: dropped, no crash
+  t1->Append(EventKind::kCall, f1, 7);  // after the end: not t1's, no crash
 
   w.AddMark(0, "phase", MarkKind::kStart, 5);
   w.AddMark(0, "phase", MarkKind::kStop);

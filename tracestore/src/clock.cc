@@ -44,11 +44,11 @@ format::ClockAnchor Clock::Anchor() const {
 
 uint64_t Clock::FrequencyBetween(const format::ClockAnchor& a,
                                  const format::ClockAnchor& b,
-                                 uint64_t fallback) {
+                                 uint64_t fallback, uint64_t min_ns) {
   if (b.monotonic_ns <= a.monotonic_ns || b.ticks <= a.ticks) return fallback;
   uint64_t dns = b.monotonic_ns - a.monotonic_ns;
-  // Under 5 ms the anchors' jitter would dominate.
-  if (dns < 5000000u) return fallback;
+  // Too close, and the anchors' jitter would dominate.
+  if (dns < min_ns) return fallback;
   return static_cast<uint64_t>(static_cast<unsigned __int128>(b.ticks - a.ticks) *
                                1000000000u / dns);
 }
@@ -58,10 +58,14 @@ Clock Clock::CalibrateTsc() {
   format::ClockAnchor a = tsc.Anchor();
   // Spin (not sleep: a sleep can let the CPU clock down, which does not
   // matter to an invariant TSC, but it costs a context switch of jitter).
-  while (MonotonicNs() - a.monotonic_ns < 10000000u) {
+  // 1 ms, on the traced program's start-up path: good to about 1e-4, and
+  // the trace refines it from its start anchor soon after (TraceWriter)
+  // and again at close.
+  constexpr uint64_t kSpinNs = 1000000u;
+  while (MonotonicNs() - a.monotonic_ns < kSpinNs) {
   }
   format::ClockAnchor b = tsc.Anchor();
-  uint64_t hz = FrequencyBetween(a, b, 0);
+  uint64_t hz = FrequencyBetween(a, b, 0, kSpinNs);
   if (hz == 0) return Monotonic();
   tsc.ticks_per_second_ = hz;
   return tsc;

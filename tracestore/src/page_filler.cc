@@ -4,12 +4,14 @@
 
 #include <algorithm>
 
+#include "signal_free_thread.h"
 #include "tracestore/store_writer.h"
 
 namespace tracestore::internal {
 
 PageFiller::PageFiller(std::function<void(const absl::Status&)> on_stop)
-    : on_stop_(std::move(on_stop)), thread_([this] { Run(); }) {}
+    : on_stop_(std::move(on_stop)),
+      thread_(StartSignalFreeThread([this] { Run(); })) {}
 
 PageFiller::~PageFiller() {
   quit_.store(true, std::memory_order_release);

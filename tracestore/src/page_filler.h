@@ -1,4 +1,5 @@
-// PageFiller: the background thread that keeps every StoreWriter of a trace
+// PageFiller: the background thread (it blocks every signal:
+// signal_free_thread.h) that keeps every StoreWriter of a trace
 // ahead of its writer (extend, map, pre-fault the next chunks) and behind it
 // (checksum and unmap the chunks it left).
 //

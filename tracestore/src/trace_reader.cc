@@ -88,10 +88,11 @@ absl::Status TraceReader::OpenHeader() {
   if (std::memcmp(h.magic, format::kTraceMagic, sizeof(h.magic)) != 0)
     return absl::DataLossError(
         absl::StrCat(file_path, ": not a tracestore trace header (bad magic)"));
-  if (h.version != format::kFormatVersion)
-    return absl::FailedPreconditionError(
-        absl::StrCat(file_path, ": format version ", h.version,
-                     ", this build reads version ", format::kFormatVersion));
+  if (h.version != format::kTraceVersionOneStorePerThread &&
+      h.version != format::kTraceVersion)
+    return absl::FailedPreconditionError(absl::StrCat(
+        file_path, ": format version ", h.version, ", this build reads versions ",
+        format::kTraceVersionOneStorePerThread, " and ", format::kTraceVersion));
   if (h.header_bytes != format::kTraceHeaderBytes)
     return absl::DataLossError(
         absl::StrCat(file_path, ": bad header size ", h.header_bytes));
@@ -166,11 +167,20 @@ absl::Status TraceReader::Refresh() {
   TS_RETURN_IF_ERROR(
       RefreshStore(threads_, kThreadsFile, format::StoreKind::kThreads));
   const size_t thread_count = threads().size();
-  if (events_.size() < thread_count) {
-    events_.resize(thread_count);
-    events_failed_.resize(thread_count, false);
+  size_t store_count = thread_count;  // version 1: a store per thread
+  if (pooled()) {
+    // After threads: the writer commits a thread before its segment.
+    TS_RETURN_IF_ERROR(RefreshStore(segments_, kSegmentsFile,
+                                    format::StoreKind::kSegments));
+    store_count = MapSegments(thread_count);
   }
-  for (size_t i = 0; i < thread_count; ++i) {
+  // A store's count is read here, before events() loads a segment's `ended`
+  // flag: the order format.h's SegmentRecord asks of a reader.
+  if (events_.size() < store_count) {
+    events_.resize(store_count);
+    events_failed_.resize(store_count, false);
+  }
+  for (size_t i = 0; i < store_count; ++i) {
     if (events_failed_[i]) continue;
     const std::string name = EventsFileName(static_cast<uint32_t>(i));
     TS_RETURN_IF_ERROR(
@@ -217,7 +227,7 @@ uint64_t TraceReader::ToNs(uint64_t ticks) const {
 uint64_t TraceReader::DurationTicks() const {
   if (closed()) return header_->close.ticks - header_->start.ticks;
   uint64_t last = 0;
-  for (size_t i = 0; i < events_.size(); ++i) {
+  for (size_t i = 0; i < threads().size(); ++i) {
     auto e = events(static_cast<uint32_t>(i));
     if (!e.empty()) last = std::max(last, format::EventTicks(e.back()));
   }
@@ -267,14 +277,71 @@ uint32_t TraceReader::ThreadName(const format::ThreadRecord& t) const {
   return LoadAtomic(t.name);
 }
 
+bool TraceReader::pooled() const {
+  return header_->version != format::kTraceVersionOneStorePerThread;
+}
+
+size_t TraceReader::MapSegments(size_t thread_count) {
+  const auto segments = RecordsOf<format::SegmentRecord>(segments_);
+  if (thread_segment_.size() < thread_count)
+    thread_segment_.resize(thread_count, kNoSegment);
+  for (; segments_seen_ < segments.size(); ++segments_seen_) {
+    const format::SegmentRecord& seg = segments[segments_seen_];
+    // A thread not visible yet (committed after our read of threads):
+    // picked up at the next Refresh.
+    if (seg.thread >= thread_count) break;
+    // There are never more stores than threads: anything else is damage.
+    if (seg.store >= thread_count || thread_segment_[seg.thread] != kNoSegment) {
+      segment_problems_.Add(ProblemKind::kUnreadable, absl::StrCat(
+          path_, "/", kSegmentsFile, ": segment ", segments_seen_,
+          " is inconsistent (thread ", seg.thread, ", store ", seg.store, ")"));
+      continue;
+    }
+    thread_segment_[seg.thread] = segments_seen_;
+    store_count_ = std::max<size_t>(store_count_, seg.store + 1);
+  }
+  return store_count_;
+}
+
+const format::SegmentRecord* TraceReader::SegmentOf(
+    uint32_t thread_index) const {
+  if (thread_index >= thread_segment_.size() ||
+      thread_segment_[thread_index] == kNoSegment)
+    return nullptr;
+  return &RecordsOf<format::SegmentRecord>(
+      segments_)[thread_segment_[thread_index]];
+}
+
 std::span<const format::EventRecord> TraceReader::events(
     uint32_t thread_index) const {
-  if (thread_index >= events_.size()) return {};
-  return RecordsOf<format::EventRecord>(events_[thread_index]);
+  if (!pooled()) {
+    if (thread_index >= events_.size()) return {};
+    return RecordsOf<format::EventRecord>(events_[thread_index]);
+  }
+  const format::SegmentRecord* seg = SegmentOf(thread_index);
+  if (seg == nullptr || seg->store >= events_.size()) return {};
+  const auto all = RecordsOf<format::EventRecord>(events_[seg->store]);
+  // The store's count was read before `ended` is loaded here (format.h):
+  // an open segment runs to that count, an ended one to its `end`.
+  uint64_t end = all.size();
+  if (LoadAtomic(seg->ended) != 0) end = std::min<uint64_t>(end, LoadAtomic(seg->end));
+  if (seg->first >= end) return {};
+  return all.subspan(seg->first, end - seg->first);
 }
 
 const StoreReader* TraceReader::event_store(uint32_t thread_index) const {
+  if (pooled()) {
+    const format::SegmentRecord* seg = SegmentOf(thread_index);
+    if (seg == nullptr || seg->store >= events_.size()) return nullptr;
+    return events_[seg->store].get();
+  }
   return thread_index < events_.size() ? events_[thread_index].get() : nullptr;
+}
+
+std::string TraceReader::EventStoreFile(uint32_t thread_index) const {
+  if (!pooled()) return EventsFileName(thread_index);
+  const format::SegmentRecord* seg = SegmentOf(thread_index);
+  return seg != nullptr ? EventsFileName(seg->store) : std::string();
 }
 
 uint64_t TraceReader::total_events() const {
@@ -286,8 +353,8 @@ uint64_t TraceReader::total_events() const {
 
 std::vector<const StoreReader*> TraceReader::stores() const {
   std::vector<const StoreReader*> out;
-  for (const auto* s :
-       {&marks_, &threads_, &functions_, &strings_, &strbytes_, &code_ranges_})
+  for (const auto* s : {&marks_, &threads_, &segments_, &functions_,
+                        &strings_, &strbytes_, &code_ranges_})
     if (*s) out.push_back(s->get());
   for (const auto& s : events_)
     if (s) out.push_back(s.get());
@@ -296,6 +363,7 @@ std::vector<const StoreReader*> TraceReader::stores() const {
 
 Problems TraceReader::AllProblems() const {
   Problems out = open_problems_;
+  out.Append(segment_problems_);
   for (const StoreReader* s : stores())
     if (s->has_problems()) s->AddProblemsTo(out);
   return out;

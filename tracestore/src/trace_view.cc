@@ -84,9 +84,12 @@ absl::Status TraceView::CheckStores(unsigned needs) const {
   for (const char* file : files)
     if (!opened(file)) missing.push_back(file);
   if (needs & kEvents) {
-    for (uint32_t i = 0; i < reader_->threads().size(); ++i)
-      if (reader_->event_store(i) == nullptr)
-        missing.push_back(EventsFileName(i));
+    for (uint32_t i = 0; i < reader_->threads().size(); ++i) {
+      if (reader_->event_store(i) != nullptr) continue;
+      // No file yet for a thread whose segment is not visible: no loss.
+      const std::string file = reader_->EventStoreFile(i);
+      if (!file.empty()) missing.push_back(file);
+    }
   }
   if (missing.empty()) {
     // An optional store that is absent is no failure; one the reader left

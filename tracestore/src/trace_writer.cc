@@ -86,7 +86,9 @@ absl::Status TraceWriter::Open() {
   start_ = clock_.Anchor();
   format::TraceHeader& h = *header_;
   std::memcpy(h.magic, format::kTraceMagic, sizeof(h.magic));
-  h.version = format::kFormatVersion;
+  h.version = options_.pool_event_stores
+                  ? format::kTraceVersion
+                  : format::kTraceVersionOneStorePerThread;
   h.header_bytes = format::kTraceHeaderBytes;
   h.clock_source = static_cast<uint32_t>(clock_.source());
   h.ticks_per_second = clock_.ticks_per_second();
@@ -115,6 +117,12 @@ absl::Status TraceWriter::Open() {
     auto store = CreateStore(s.name, s.kind, shift, 0, s.mutable_records);
     if (!store.ok()) return store.status();
     *s.store = *std::move(store);
+  }
+  if (options_.pool_event_stores) {
+    auto store = CreateStore(kSegmentsFile, StoreKind::kSegments, shift, 0,
+                             /*mutable_records=*/true);
+    if (!store.ok()) return store.status();
+    segments_ = *std::move(store);
   }
   // Last: a reader that sees kRecording finds every store above.
   std::atomic_ref<uint32_t>(h.state).store(
@@ -163,6 +171,20 @@ uint32_t TraceWriter::InternLocked(std::string_view s) {
   return id;
 }
 
+void TraceWriter::RefineClockLocked() {
+  if (clock_refined_ || header_ == nullptr) return;
+  if (clock_.source() != format::ClockSource::kTsc) {
+    clock_refined_ = true;
+    return;
+  }
+  if (Now() < clock_.ticks_per_second() / 10) return;
+  const uint64_t hz = Clock::FrequencyBetween(start_, clock_.Anchor(), 0);
+  if (hz != 0)
+    std::atomic_ref<uint64_t>(header_->ticks_per_second)
+        .store(hz, std::memory_order_relaxed);
+  clock_refined_ = true;
+}
+
 uint32_t TraceWriter::InternString(std::string_view s) {
   std::lock_guard<std::mutex> lock(mu_);
   return InternLocked(s);
@@ -171,6 +193,7 @@ uint32_t TraceWriter::InternString(std::string_view s) {
 uint32_t TraceWriter::AddFunction(const FunctionInfo& info) {
   std::lock_guard<std::mutex> lock(mu_);
   if (closed_) return 0;
+  RefineClockLocked();
   format::FunctionRecord r{};
   r.id = static_cast<uint32_t>(functions_->count() + 1);
   r.module = InternLocked(info.module);
@@ -186,12 +209,28 @@ uint32_t TraceWriter::AddFunction(const FunctionInfo& info) {
 EventWriter* TraceWriter::StartThread(uint64_t os_tid, std::string_view name) {
   std::lock_guard<std::mutex> lock(mu_);
   if (closed_ || filler_->stopped()) return nullptr;
+  RefineClockLocked();
+  const bool pooled = options_.pool_event_stores;
   const uint32_t index = static_cast<uint32_t>(threads_->count());
-  auto store = CreateStore(EventsFileName(index), StoreKind::kEvents,
-                           options_.event_chunk_shift, index);
-  if (!store.ok()) {
-    filler_->Stop(store.status());
-    return nullptr;
+  EventWriter* w = nullptr;
+  if (pooled && !free_writers_.empty()) {
+    // The hot case of a thread-heavy program: no file work at all.
+    w = free_writers_.back();
+    free_writers_.pop_back();
+  } else {
+    // A new store: the pool is empty (or the version 1 layout, where the
+    // store is the thread's and is named by its index).
+    const uint32_t n =
+        pooled ? static_cast<uint32_t>(event_writers_.size()) : index;
+    auto store = CreateStore(EventsFileName(n), StoreKind::kEvents,
+                             options_.event_chunk_shift, n);
+    if (!store.ok()) {
+      filler_->Stop(store.status());
+      return nullptr;
+    }
+    event_writers_.push_back(std::unique_ptr<EventWriter>(
+        new EventWriter(*std::move(store), clock_, start_.ticks, n)));
+    w = event_writers_.back().get();
   }
   format::ThreadRecord r{};
   r.index = index;
@@ -199,16 +238,41 @@ EventWriter* TraceWriter::StartThread(uint64_t os_tid, std::string_view name) {
   r.os_tid = os_tid;
   r.start_ticks = Now();
   threads_->Append(r);
-  if (threads_->count() != index + 1u) return nullptr;
-  event_writers_.push_back(std::unique_ptr<EventWriter>(
-      new EventWriter(*std::move(store), clock_, start_.ticks, index)));
-  return event_writers_.back().get();
+  if (threads_->count() != index + 1u) {
+    if (pooled) free_writers_.push_back(w);
+    return nullptr;
+  }
+  if (pooled) {
+    // After the ThreadRecord, before the thread's first event (format.h).
+    const uint64_t segment = segments_->count();
+    segments_->Append(
+        format::SegmentRecord{w->count(), 0, w->store_index_, index, 0, 0});
+    if (segments_->count() != segment + 1) {
+      free_writers_.push_back(w);
+      return nullptr;
+    }
+    w->segment_ = segment;
+  }
+  w->thread_index_ = index;
+  w->ended_ = false;
+  return w;
 }
 
 void TraceWriter::EndThreadLocked(EventWriter* events, uint64_t end_ticks) {
   if (events->ended_) return;
   events->ended_ = true;
-  events->store_->Close().IgnoreError();
+  if (options_.pool_event_stores) {
+    // `end`, then `ended` (release); only then may the store serve another
+    // thread (format.h, SegmentRecord).
+    auto* seg = reinterpret_cast<format::SegmentRecord*>(
+        segments_->RecordAddress(events->segment_));
+    std::atomic_ref<uint64_t>(seg->end).store(events->count(),
+                                              std::memory_order_relaxed);
+    std::atomic_ref<uint32_t>(seg->ended).store(1, std::memory_order_release);
+    free_writers_.push_back(events);
+  } else {
+    events->store_->Close().IgnoreError();
+  }
   auto* record = reinterpret_cast<format::ThreadRecord*>(
       threads_->RecordAddress(events->thread_index_));
   std::atomic_ref<uint64_t>(record->end_ticks)
@@ -220,6 +284,11 @@ void TraceWriter::EndThread(EventWriter* events) {
   std::lock_guard<std::mutex> lock(mu_);
   if (closed_) return;
   EndThreadLocked(events, Now());
+}
+
+size_t TraceWriter::event_store_count() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return event_writers_.size();
 }
 
 void TraceWriter::SetThreadName(uint32_t thread_index, std::string_view name) {
@@ -271,8 +340,9 @@ absl::Status TraceWriter::Close() {
   for (auto& events : event_writers_) EndThreadLocked(events.get(), end);
   closed_ = true;
   absl::Status status;
-  for (auto* store : {&code_ranges_, &marks_, &threads_, &functions_, &strings_,
-                      &strbytes_}) {
+  for (auto& events : event_writers_) status.Update(events->store_->Close());
+  for (auto* store : {&segments_, &code_ranges_, &marks_, &threads_,
+                      &functions_, &strings_, &strbytes_}) {
     if (*store) status.Update((*store)->Close());
   }
   format::TraceHeader& h = *header_;

@@ -11,12 +11,11 @@
     python -m tracestore --enable [VAR] | --disable
 """
 
-import argparse
-import json
 import os
-import shutil
-import subprocess
 import sys
+
+# argparse only for `record`; shutil and subprocess only for the native
+# commands: `record` is on the start-up path of the program it runs.
 
 USAGE = __doc__.split("\n\n", 1)[1]
 
@@ -24,6 +23,7 @@ USAGE = __doc__.split("\n\n", 1)[1]
 def _native_cli():
     """The native `tracestore` binary: $TRACESTORE_CLI, the one shipped in
     the package, or one on PATH."""
+    import shutil
     env = os.environ.get("TRACESTORE_CLI")
     if env:
         return env
@@ -39,6 +39,7 @@ def _run_native(args):
         print("tracestore: the native 'tracestore' command was not found "
               "(build the project, or set TRACESTORE_CLI)", file=sys.stderr)
         return 2
+    import subprocess
     return subprocess.call([exe] + args)
 
 
@@ -69,6 +70,7 @@ def _add_session_options(p):
 
 
 def _record_parser():
+    import argparse
     p = argparse.ArgumentParser(
         prog="python -m tracestore record",
         description="Record a Python program into a trace.",
@@ -88,6 +90,7 @@ def _record_parser():
 
 
 def _attach_parser(detach=False):
+    import argparse
     name = "detach" if detach else "attach"
     p = argparse.ArgumentParser(
         prog="python -m tracestore " + name,
@@ -132,6 +135,58 @@ def _attach(argv, detach):
         return 2
 
 
+_RECORD_FLAGS = {
+    "--exclude-stdlib": "exclude_stdlib", "--lines": "lines",
+    "--c-calls": "c_calls", "--no-threads": "no_threads",
+    "--follow-children": "follow_children", "--etw": "etw",
+    "--no-perf-files": "no_perf_files", "-q": "quiet", "--quiet": "quiet",
+}
+_RECORD_VALUES = {
+    "-o": "output", "--output": "output", "-i": "include",
+    "--include": "include", "-x": "exclude", "--exclude": "exclude",
+    "--hook": "hook", "--mode": "mode",
+}
+_RECORD_CHOICES = {
+    "hook": ("eval-frame", "monitoring", "setprofile"),
+    "mode": ("instrumented", "stack"),
+}
+
+
+class _Options:
+    pass
+
+
+def _parse_record_options(options):
+    """What _record_parser() would answer, for plain valid options, without
+    importing argparse (about 10 ms, on the start-up path of every recorded
+    program); None for anything else (help, errors, abbreviations,
+    --opt=value, values that look like options), which argparse handles."""
+    args = _Options()
+    for name in _RECORD_FLAGS.values():
+        setattr(args, name, False)
+    args.output = args.hook = None
+    args.include, args.exclude, args.mode = [], [], "instrumented"
+    i = 0
+    while i < len(options):
+        a = options[i]
+        if a in _RECORD_FLAGS:
+            setattr(args, _RECORD_FLAGS[a], True)
+        elif a in _RECORD_VALUES and i + 1 < len(options):
+            key, value = _RECORD_VALUES[a], options[i + 1]
+            if value.startswith("-") or value not in _RECORD_CHOICES.get(
+                    key, (value,)):
+                return None
+            if key in ("include", "exclude"):
+                getattr(args, key).append(value)
+            else:
+                setattr(args, key, value)
+            i += 1
+        else:
+            return None
+        i += 1
+    return args
+
+
 def _record(argv):
     if "--" in argv:
         split = argv.index("--")
@@ -147,7 +202,8 @@ def _record(argv):
                 break
         else:
             options = argv
-    args = _record_parser().parse_args(options)
+    args = _parse_record_options(options) or _record_parser().parse_args(
+        options)
     if not target:
         _record_parser().error("nothing to run: give -- script.py ARGS or -- -m module ARGS")
     if target[0] == "-m":
@@ -228,7 +284,7 @@ def _enable_pth(var, disable):
     pkg_parent = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     from tracestore import _session
     line = ("import os, sys; %s and (sys.path.append(%r) or "
-            "__import__('tracestore').enable_if(%r))\n"
+            "__import__('tracestore')._session._enable_if_at_startup(%r))\n"
             % (_session.env_enabled_source(var), pkg_parent, var))
     try:
         with open(pth, "w") as f:

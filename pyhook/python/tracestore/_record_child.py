@@ -1,13 +1,24 @@
 """Recording inside the program started by `record` (see _launch.py)."""
 
 import os
-import signal
 import sys
 
-from . import _session, _tracestore
+# The C module: `signal` imports enum (and functools, collections, ...),
+# milliseconds on the start-up of every recorded program.
+import _signal as signal
+
+from . import _launch, _session, _tracestore
 
 
-def start(cfg, raw_config):
+def start(raw_config):
+    """Starts recording; raw_config is TRACESTORE_RECORD_CONFIG's value."""
+    try:
+        cfg, config_file = _launch.read_config(raw_config)
+    except (OSError, ValueError) as e:
+        print("tracestore: cannot read the recording settings: %s" % e,
+              file=sys.stderr)
+        sys.stderr.flush()
+        os._exit(2)
     stale = os.environ.pop("TRACESTORE_PREEXEC_MAPS", "")
     if stale:
         _tracestore._cover_stale_mappings(stale)
@@ -16,7 +27,16 @@ def start(cfg, raw_config):
         # A child process of a traced program (--follow-children): its trace
         # goes inside the parent's trace directory.
         output = os.path.join(output, "child-%d.trace" % os.getpid())
+    # We run inside the interpreter's start-up (sitecustomize): record
+    # nothing on this thread until the program's own code starts.
+    _tracestore._quiet_until_main()
     _enable(cfg, output)
+    if config_file is not None and not os.environ.get("TRACESTORE_CHILD_OF"):
+        # Large settings: from beside the trace into it, where children
+        # find them (and nothing is left behind beside it).
+        moved = os.path.join(output, _launch.CONFIG_FILE_IN_TRACE)
+        os.replace(config_file, moved)
+        raw_config = "@" + moved
     if cfg.get("follow_children"):
         os.environ["TRACESTORE_RECORD_CONFIG"] = raw_config
         os.environ["TRACESTORE_CHILD_OF"] = str(os.getpid())
@@ -35,6 +55,14 @@ def start(cfg, raw_config):
 
 
 def _start_forked(cfg):
+    was_quiet = _tracestore._quiet(True)  # the tool's code, in the child
+    try:
+        _start_forked_quietly(cfg)
+    finally:
+        _tracestore._quiet(was_quiet)
+
+
+def _start_forked_quietly(cfg):
     _enable(cfg, os.path.join(cfg["output"], "child-%d.trace" % os.getpid()))
     # multiprocessing's children leave through os._exit after running its
     # finalizers, not atexit: close the trace among them. (Its child start-up
@@ -85,6 +113,7 @@ def _disk_full(e):
 
 def _on_sigterm(signum, frame):
     # Close the trace, then die of SIGTERM as the program would have.
+    _tracestore._quiet(True)
     try:
         _session.disable()
     finally:

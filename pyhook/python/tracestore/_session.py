@@ -1,16 +1,28 @@
 """The Python API over the native recorder: sessions, marks, defaults."""
 
 import atexit
-import contextlib
 import os
 import sys
-import sysconfig
 import time
+
+# Imports stay few and cheap (no contextlib, no sysconfig: sysconfig pulls
+# in threading): this module loads at the start of every traced program.
 
 from . import _tracestore
 
 _FALSE = ("", "0", "no", "false", "off")
 _atexit_registered = False
+# The threading hooks enable() replaced: (set, get, ours, theirs). disable()
+# puts theirs back, but only where ours is still in place.
+_thread_hooks = []
+
+
+def _tool_dirs():
+    """Where the recorder's own code lives: never traced (a trace shows the
+    program, not the tool)."""
+    here = os.path.dirname(os.path.abspath(__file__))
+    dirs = [here, os.path.join(os.path.dirname(here), "etwtrace")]
+    return sorted(set(dirs) | {os.path.realpath(d) for d in dirs})
 
 
 def default_hook(include=(), exclude=()):
@@ -72,6 +84,7 @@ def _say_caveat(hook, quiet):
 def stdlib_dirs():
     """(excluded, kept): the interpreter's library directories, and the
     site-packages directories inside them that --exclude-stdlib keeps."""
+    import sysconfig
     paths = sysconfig.get_paths()
     excluded = {os.path.realpath(paths[k]) for k in ("stdlib", "platstdlib")}
     excluded |= {paths[k] for k in ("stdlib", "platstdlib")}
@@ -89,6 +102,16 @@ def new_trace_name(stem=None, directory="."):
         n += 1
         name = "%s-%d.trace" % (base, n)
     return os.path.join(directory, name)
+
+
+def _prefixes_property(prefixes):
+    """A filter's prefixes for the trace header, whose properties hold at
+    most 60 KiB: a long list is cut, with the count."""
+    text = "\n".join(prefixes)
+    if len(text) <= 16384:
+        return text
+    head = "\n".join(prefixes[:200])
+    return "%s\n... (%d prefixes in all)" % (head, len(prefixes))
 
 
 def enable(output=None, include=(), exclude=(), with_threads=True,
@@ -131,8 +154,8 @@ def enable(output=None, include=(), exclude=(), with_threads=True,
     props = {
         "command_line": " ".join(getattr(sys, "orig_argv", sys.argv)),
         "interpreter": "CPython %s" % sys.version.split()[0],
-        "include": "\n".join(include),
-        "exclude": "\n".join(exclude),
+        "include": _prefixes_property(include),
+        "exclude": _prefixes_property(exclude),
         "hook": hook,
         "mode": "stack" if hook == "stack" else "instrumented",
         "created_by": "tracestore (Python)",
@@ -143,27 +166,54 @@ def enable(output=None, include=(), exclude=(), with_threads=True,
         os.fspath(output), include=include, exclude=exclude,
         exclude_dirs=excluded_dirs, keep_dirs=kept_dirs, hook=hook,
         with_threads=with_threads, lines=lines, c_calls=c_calls,
-        properties=props, quiet=quiet, etw=etw, perf_files=perf_files)
+        properties=props, quiet=quiet, etw=etw, perf_files=perf_files,
+        tool_dirs=_tool_dirs())
+    # What runs from here on is the tool's, not the program's.
+    was_quiet = _tracestore._quiet(True)
+    try:
+        if hook == "setprofile":
+            _set_thread_hook("setprofile", "_profile_hook",
+                             _tracestore._thread_profile_bootstrap)
+        if lines and sys.version_info < (3, 12):
+            _set_thread_hook("settrace", "_trace_hook",
+                             _tracestore._thread_trace_bootstrap)
+        if not _atexit_registered:
+            atexit.register(_close_at_exit)
+            if hasattr(os, "register_at_fork"):
+                os.register_at_fork(
+                    after_in_child=_tracestore._abandon_in_child)
+            _atexit_registered = True
+        return os.fspath(output)
+    finally:
+        _tracestore._quiet(was_quiet)
+
+
+def _set_thread_hook(setter, attribute, ours):
     import threading
-    if hook == "setprofile":
-        threading.setprofile(_tracestore._thread_profile_bootstrap)
-    if lines and sys.version_info < (3, 12):
-        threading.settrace(_tracestore._thread_trace_bootstrap)
-    if not _atexit_registered:
-        atexit.register(_close_at_exit)
-        if hasattr(os, "register_at_fork"):
-            os.register_at_fork(after_in_child=_tracestore._abandon_in_child)
-        _atexit_registered = True
-    return os.fspath(output)
+    theirs = getattr(threading, attribute, None)  # getprofile() is 3.10+
+    getattr(threading, setter)(ours)
+    _thread_hooks.append((setter, attribute, ours, theirs))
 
 
 def disable():
-    """Stops recording and closes the trace (no-op when not recording)."""
+    """Stops recording and closes the trace (no-op when not recording).
+
+    Hooks of other tools stay as they are: the threading hooks enable()
+    replaced are put back (unless someone replaced ours meanwhile), and
+    nothing else of sys or threading is touched.
+    """
     if _tracestore.is_active():
-        import threading
-        threading.setprofile(None)
-        threading.settrace(None)
-        _tracestore.stop()
+        was_quiet = _tracestore._quiet(True)  # the tool's code from here
+        try:
+            if _thread_hooks:
+                import threading
+                while _thread_hooks:
+                    setter, attribute, ours, theirs = _thread_hooks.pop()
+                    if getattr(threading, attribute, None) is ours:
+                        getattr(threading, setter)(theirs)
+            _tracestore.stop()
+        finally:
+            _tracestore._quiet(was_quiet)
 
 
 def _close_at_exit():
@@ -195,6 +245,17 @@ def env_enabled_source(var):
     return "os.environ.get(%r, '').strip().lower() not in %r" % (var, _FALSE)
 
 
+def _enable_if_at_startup(var):
+    """enable_if(var) from the .pth file `--enable` writes: that runs inside
+    the interpreter's start-up (site), which is not the program, so this
+    thread records from the program's first line on (see
+    _tracestore._quiet_until_main)."""
+    if not env_enabled(var):
+        return False
+    _tracestore._quiet_until_main()
+    return enable_if(var)
+
+
 def enable_if(var, **kwargs):
     """enable(**kwargs) when environment variable `var` is set and not
     0/no/false/off; returns whether tracing started."""
@@ -204,15 +265,20 @@ def enable_if(var, **kwargs):
     return True
 
 
-@contextlib.contextmanager
-def tracing(output=None, include=(), exclude=(), with_threads=True,
-            lines=False, **kwargs):
-    """Records the body of the with-statement; yields the trace path."""
-    path = enable(output, include, exclude, with_threads, lines, **kwargs)
-    try:
-        yield path
-    finally:
+class tracing:
+    """Records the body of the with-statement; `as` gives the trace path."""
+
+    def __init__(self, output=None, include=(), exclude=(), with_threads=True,
+                 lines=False, **kwargs):
+        self._args = (output, include, exclude, with_threads, lines)
+        self._kwargs = kwargs
+
+    def __enter__(self):
+        return enable(*self._args, **self._kwargs)
+
+    def __exit__(self, *exc):
         disable()
+        return False
 
 
 def mark(name):
@@ -225,12 +291,15 @@ def mark_stack(name):
     _tracestore.mark(str(name), "stack")
 
 
-@contextlib.contextmanager
-def mark_range(name):
+class mark_range:
     """Records start and stop marks around the body of the with-statement."""
-    name = str(name)
-    _tracestore.mark(name, "start")
-    try:
-        yield
-    finally:
-        _tracestore.mark(name, "stop")
+
+    def __init__(self, name):
+        self._name = str(name)
+
+    def __enter__(self):
+        _tracestore.mark(self._name, "start")
+
+    def __exit__(self, *exc):
+        _tracestore.mark(self._name, "stop")
+        return False

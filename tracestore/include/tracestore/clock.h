@@ -81,7 +81,8 @@ class Clock {
   // start-up calibration. Returns `fallback` when they are too close.
   static uint64_t FrequencyBetween(const format::ClockAnchor& a,
                                    const format::ClockAnchor& b,
-                                   uint64_t fallback);
+                                   uint64_t fallback,
+                                   uint64_t min_ns = 5000000u);
 
  private:
   static Clock CalibrateTsc();

@@ -4,7 +4,11 @@
 // per kind of record (and one event store per traced thread):
 //
 //   trace.header            TraceHeader + properties text
-//   events.<N>.store        EventRecord, one store per thread index N
+//   events.<N>.store        EventRecord: event store N, shared in turn by
+//                           the threads whose segments name it (version 2;
+//                           in version 1, the events of thread index N)
+//   segments.store          SegmentRecord: which thread wrote which records
+//                           of which event store (version 2 only)
 //   functions.store         FunctionRecord
 //   strings.store           StringRecord (interned, deduplicated by xxHash64)
 //   strbytes.store          the UTF-8 bytes the StringRecords point into
@@ -34,7 +38,15 @@ namespace tracestore::format {
 static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__,
               "the trace format is little-endian; add byte swapping first");
 
+// The version of the store files (StoreHeader::version).
 inline constexpr uint32_t kFormatVersion = 1;
+// The version of the trace layout (TraceHeader::version). Version 1: one
+// event store per thread, events.<thread index>.store, no segments.store.
+// Version 2: event stores are pooled, a thread's events are one segment of
+// one store, and segments.store says which (SegmentRecord). Readers read
+// both; writers write kTraceVersion.
+inline constexpr uint32_t kTraceVersionOneStorePerThread = 1;
+inline constexpr uint32_t kTraceVersion = 2;
 inline constexpr char kTraceMagic[8] = {'T', 'S', 'T', 'R', 'A', 'C', 'E', 0};
 inline constexpr char kStoreMagic[8] = {'T', 'S', 'S', 'T', 'O', 'R', 'E', 0};
 
@@ -76,11 +88,12 @@ inline constexpr uint32_t kTraceFileBytes =
 
 struct TraceHeader {
   char magic[8];                // kTraceMagic
-  uint32_t version;             // kFormatVersion
+  uint32_t version;             // kTraceVersion (1 or 2, see above)
   uint32_t header_bytes;        // kTraceHeaderBytes
   uint32_t state;               // TraceState; written last at close
   uint32_t clock_source;        // ClockSource
-  uint64_t ticks_per_second;    // calibrated at start, refined at close
+  uint64_t ticks_per_second;    // calibrated at start (1 ms), refined in
+                                // place after 100 ms and at close
   ClockAnchor start;            // ticks == tick 0 of every time in the trace
   ClockAnchor close;            // all zero until closed
   uint64_t pid;                 // process that wrote the trace
@@ -108,6 +121,7 @@ enum class StoreKind : uint32_t {
   kThreads = 5,
   kMarks = 6,
   kCodeRanges = 7,
+  kSegments = 8,
 };
 
 // The header region at the start of every store file. The first 4 KiB hold
@@ -123,7 +137,8 @@ struct StoreHeader {
   uint32_t kind;           // StoreKind
   uint32_t record_bytes;   // size of one record; a power of two
   uint32_t chunk_shift;    // a chunk is (1 << chunk_shift) bytes of records
-  uint32_t thread_index;   // events stores: the thread; others: 0
+  uint32_t thread_index;   // events stores: N of events.<N>.store (in a
+                           // version 1 trace, also the thread); others: 0
   uint32_t flags;          // kStore* flags
   uint64_t data_offset;    // kStoreHeaderBytes: where record 0 starts
   uint64_t reserved0[3];
@@ -223,8 +238,8 @@ struct StringRecord {
 static_assert(std::is_trivially_copyable_v<StringRecord> &&
               sizeof(StringRecord) == 16);
 
-// A traced thread. Its index is its position in the store and names its
-// events store. end_ticks is written in place (8-byte aligned store) when
+// A traced thread. Its index is its position in the store; its events are
+// its segment (version 2) or events.<index>.store (version 1). end_ticks is written in place (8-byte aligned store) when
 // the thread stops; name may be replaced in place when the thread is renamed.
 struct ThreadRecord {
   uint32_t index;
@@ -265,6 +280,29 @@ struct CodeRangeRecord {
 static_assert(std::is_trivially_copyable_v<CodeRangeRecord> &&
               sizeof(CodeRangeRecord) == 16);
 
+// One thread's stretch of an event store (version 2 traces). Event stores
+// are pooled: a thread takes a free store when it starts and gives it back
+// when it ends, so a trace holds as many event stores as threads were ever
+// alive at once, however many threads it recorded. The thread's events are
+// records [first, end) of events.<store>.store, in time order.
+//
+// The writer commits the ThreadRecord, then this record, then the thread's
+// first event. At thread end (or at close) it stores `end`, then `ended` = 1
+// (release); only then can the store go to another thread. So a reader that
+// loads a store's committed count *before* it loads this record's `ended`
+// (acquire) knows: ended == 0 -> the thread's events are [first, committed);
+// ended == 1 -> [first, end). segments.store is a mutable-records store.
+struct SegmentRecord {
+  uint64_t first;   // index of the thread's first record in the store
+  uint64_t end;     // one past its last record; valid once ended == 1
+  uint32_t store;   // N of events.<N>.store
+  uint32_t thread;  // ThreadRecord index
+  uint32_t ended;   // 0 while the thread runs; 1 once `end` is set
+  uint32_t reserved;
+};
+static_assert(std::is_trivially_copyable_v<SegmentRecord> &&
+              sizeof(SegmentRecord) == 32);
+
 // Record size and chunk size of each kind of store.
 constexpr uint32_t RecordBytes(StoreKind kind) {
   switch (kind) {
@@ -275,6 +313,7 @@ constexpr uint32_t RecordBytes(StoreKind kind) {
     case StoreKind::kThreads: return sizeof(ThreadRecord);
     case StoreKind::kMarks: return sizeof(MarkRecord);
     case StoreKind::kCodeRanges: return sizeof(CodeRangeRecord);
+    case StoreKind::kSegments: return sizeof(SegmentRecord);
   }
   return 0;
 }

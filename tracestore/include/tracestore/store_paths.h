@@ -16,11 +16,13 @@ inline constexpr char kThreadsFile[] = "threads.store";
 inline constexpr char kMarksFile[] = "marks.store";
 // Optional: created on the first code range (TraceWriter::AddCodeRange).
 inline constexpr char kCodeRangesFile[] = "coderanges.store";
+// Version 2 traces: which thread wrote which records of which event store.
+inline constexpr char kSegmentsFile[] = "segments.store";
 
-// "events.<index>.store"
-inline std::string EventsFileName(uint32_t thread_index) {
+// "events.<N>.store": event store N (version 1 traces: thread index N)
+inline std::string EventsFileName(uint32_t store) {
   std::string name = "events.";
-  name += std::to_string(thread_index);
+  name += std::to_string(store);
   name += ".store";
   return name;
 }

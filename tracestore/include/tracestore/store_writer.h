@@ -85,11 +85,12 @@ class StoreWriter {
   // in-place update. Stores into it should be single aligned words.
   std::byte* RecordAddress(uint64_t index);
 
-  // Seals the last chunk, marks the store closed and trims pre-allocated
-  // space. Idempotent.
+  // Seals the last chunk, marks the store closed, trims pre-allocated
+  // space and closes the file (its descriptor is released at once).
+  // Idempotent.
   absl::Status Close();
 
-  const std::string& path() const { return file_->path(); }
+  const std::string& path() const { return options_.path; }
 
  private:
   friend class internal::PageFiller;
@@ -97,6 +98,8 @@ class StoreWriter {
   static constexpr uint32_t kAhead = 2;  // chunks prepared past the current
   // Bytes of the first chunk pre-faulted by Create() itself.
   static constexpr uint64_t kFirstPopulateBytes = 64 * 1024;
+  // Close() gives back the space allocated ahead when it is this much.
+  static constexpr uint64_t kTruncateMinBytes = 1024 * 1024;
 
   StoreWriter(const Options& options, internal::PageFiller* filler,
               std::unique_ptr<WritableFile> file);

@@ -83,11 +83,21 @@ class TraceReader {
   uint64_t ThreadEndTicks(const format::ThreadRecord& t) const;
   uint32_t ThreadName(const format::ThreadRecord& t) const;
 
-  // Thread indexes run from 0 to threads().size() - 1.
+  // Thread indexes run from 0 to threads().size() - 1. A thread's events
+  // are its segment of a shared event store (version 2 traces) or its own
+  // store (version 1): every reader goes through here, so each event is
+  // attributed to the thread that wrote it.
   std::span<const format::EventRecord> events(uint32_t thread_index) const;
-  // nullptr when the thread's events store is missing or damaged.
+  // The store holding the thread's events; nullptr when it is missing or
+  // damaged (or the thread's segment is not visible yet).
   const StoreReader* event_store(uint32_t thread_index) const;
+  // The name of that store's file ("events.<N>.store"); "" while a pooled
+  // trace shows no segment for the thread (it is about to start).
+  std::string EventStoreFile(uint32_t thread_index) const;
+  // Events of every store (each event belongs to one thread).
   uint64_t total_events() const;
+  // Version 2: event stores are pooled and segments.store maps threads.
+  bool pooled() const;
 
   // Every store that opened, for tools (info, verify).
   std::vector<const StoreReader*> stores() const;
@@ -112,6 +122,11 @@ class TraceReader {
                             const char* name, format::StoreKind kind,
                             bool optional = false);
 
+  // Version 2: maps the segments visible since the last call to their
+  // threads; returns how many event stores they name.
+  size_t MapSegments(size_t thread_count);
+  const format::SegmentRecord* SegmentOf(uint32_t thread_index) const;
+
   std::string path_;
   Env* env_;
   std::unique_ptr<ReadableFile> header_file_;
@@ -121,10 +136,16 @@ class TraceReader {
   std::unique_ptr<StoreReader> marks_, threads_, functions_, strings_,
       strbytes_;
   std::unique_ptr<StoreReader> code_ranges_;  // optional
-  std::vector<std::unique_ptr<StoreReader>> events_;  // by thread index
+  std::vector<std::unique_ptr<StoreReader>> events_;  // by store number
   // Events stores that failed to open: not tried again (the writer creates
-  // a thread's store before it commits the thread, so it will not appear).
+  // a store before it commits the thread or segment that names it).
   std::vector<bool> events_failed_;
+  std::unique_ptr<StoreReader> segments_;  // version 2 only
+  static constexpr uint64_t kNoSegment = ~uint64_t{0};
+  std::vector<uint64_t> thread_segment_;  // thread index -> segment index
+  uint64_t segments_seen_ = 0;
+  size_t store_count_ = 0;
+  Problems segment_problems_;  // inconsistent segments
   uint64_t header_map_bytes_ = 0;
   Problems open_problems_;  // stores left out, header damage
   absl::flat_hash_map<std::string, std::string> open_failures_;  // by file

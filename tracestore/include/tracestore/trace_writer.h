@@ -16,6 +16,14 @@
 // appends to it, without locks or atomic read-modify-writes. Close() must not
 // race with appends (stop the hooks first); EventWriters die with the trace.
 //
+// Event stores are pooled (trace version 2, format.h): EndThread gives the
+// thread's store back, and the next StartThread continues it for another
+// thread (a SegmentRecord says which records are whose). A trace therefore
+// holds as many event stores, files and descriptors as threads were alive
+// at once, and starting a thread costs no file work once the pool has a
+// free store. After EndThread(w) the thread must not append to w again: w
+// may already belong to the next thread (appends after Close() are dropped).
+//
 // A full disk stops recording: one message goes to stderr (unless quiet),
 // the trace header records why, later appends are counted as dropped, and
 // everything recorded before stays readable.
@@ -56,6 +64,9 @@ struct TraceOptions {
   Env* env = nullptr;                  // nullptr: Env::Default()
   bool use_tsc = true;                 // false: CLOCK_MONOTONIC
   bool quiet = false;                  // no stderr message when stopping
+  // false: the version 1 layout (one events store per thread, closed at
+  // thread end; no pooling). For tests of the readers' compatibility.
+  bool pool_event_stores = true;
 };
 
 struct FunctionInfo {
@@ -84,22 +95,25 @@ class EventWriter {
         format::EventRecord{format::PackTimeKind(ticks, kind), function, value});
   }
   uint32_t thread_index() const { return thread_index_; }
+  // Records in this writer's store (all its threads' so far).
   uint64_t count() const { return store_->count(); }
 
  private:
   friend class TraceWriter;
   EventWriter(std::unique_ptr<StoreWriter> store, const Clock& clock,
-              uint64_t start_ticks, uint32_t thread_index)
+              uint64_t start_ticks, uint32_t store_index)
       : store_(std::move(store)),
         clock_(clock),
         start_ticks_(start_ticks),
-        thread_index_(thread_index) {}
+        store_index_(store_index) {}
 
   std::unique_ptr<StoreWriter> store_;
   const Clock clock_;
   const uint64_t start_ticks_;
-  const uint32_t thread_index_;
-  bool ended_ = false;
+  const uint32_t store_index_;  // N of events.<N>.store
+  uint32_t thread_index_ = 0;   // the thread it serves now
+  uint64_t segment_ = 0;        // that thread's SegmentRecord index
+  bool ended_ = false;          // no thread: in the free pool, or closed
 };
 
 class TraceWriter {
@@ -119,12 +133,15 @@ class TraceWriter {
   uint32_t InternString(std::string_view s);
   // Adds a function record; returns its id (1-based; 0 if recording stopped).
   uint32_t AddFunction(const FunctionInfo& info);
-  // Starts a thread: its record and its events store. Returns nullptr if
-  // recording stopped.
+  // Starts a thread: its record and an events store for it (a free one
+  // from the pool, else a new one). Returns nullptr if recording stopped.
   EventWriter* StartThread(uint64_t os_tid, std::string_view name);
-  // Stamps the thread's end time and closes its events store. The writer
-  // stays valid (appends are dropped) until the trace is destroyed.
+  // Stamps the thread's end time, ends its segment and gives its store back
+  // to the pool (version 1 layout: closes the store). The thread must not
+  // append to `events` afterwards.
   void EndThread(EventWriter* events);
+  // Event store files created so far (= the most threads alive at once).
+  size_t event_store_count() const;
   void SetThreadName(uint32_t thread_index, std::string_view name);
   // Records a mark at the current time.
   void AddMark(uint32_t thread_index, std::string_view name,
@@ -155,6 +172,9 @@ class TraceWriter {
   absl::StatusOr<std::unique_ptr<StoreWriter>> CreateStoreLive(
       const std::string& name, format::StoreKind kind);
   uint32_t InternLocked(std::string_view s);
+  // Once the trace is 100 ms old: a better ticks_per_second, from the start
+  // anchor to now, into the header (readers load it atomically).
+  void RefineClockLocked();
   void EndThreadLocked(EventWriter* events, uint64_t end_ticks);
   void OnStop(const absl::Status& why);
 
@@ -166,17 +186,20 @@ class TraceWriter {
   format::TraceHeader* header_ = nullptr;
   std::unique_ptr<internal::PageFiller> filler_;
 
-  std::mutex mu_;  // guards everything below
+  mutable std::mutex mu_;  // guards everything below
   bool closed_ = false;
+  bool clock_refined_ = false;
   std::unique_ptr<StoreWriter> functions_, strings_, strbytes_, threads_,
       marks_;
   std::unique_ptr<StoreWriter> code_ranges_;  // from the first AddCodeRange
+  std::unique_ptr<StoreWriter> segments_;     // pooled layout only
   struct XxHash {
     size_t operator()(std::string_view s) const;
   };
   std::deque<std::string> string_arena_;  // keys of string_ids_
   absl::flat_hash_map<std::string_view, uint32_t, XxHash> string_ids_;
-  std::vector<std::unique_ptr<EventWriter>> event_writers_;
+  std::vector<std::unique_ptr<EventWriter>> event_writers_;  // every store
+  std::vector<EventWriter*> free_writers_;  // pooled, no thread; LIFO
 };
 
 }  // namespace tracestore

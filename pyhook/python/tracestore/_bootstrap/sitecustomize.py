@@ -7,8 +7,6 @@ then runs the sitecustomize this one shadows, if there is one.
 
 
 def _tracestore_bootstrap():
-    import importlib.util
-    import json
     import os
     import sys
 
@@ -23,12 +21,12 @@ def _tracestore_bootstrap():
     sys.path[:] = [p for p in sys.path if os.path.abspath(p or ".") != here]
 
     if config:
-        cfg = json.loads(config)
         from tracestore import _record_child
-        _record_child.start(cfg, config)
+        _record_child.start(config)
 
     # Run the sitecustomize we shadow, if any. (find_spec answers from
     # sys.modules, which holds this module while it runs.)
+    import importlib.util
     ours = sys.modules.pop("sitecustomize", None)
     spec = importlib.util.find_spec("sitecustomize")
     if spec is not None and spec.origin and os.path.dirname(spec.origin) != here:
