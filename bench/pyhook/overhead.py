@@ -531,9 +531,9 @@ def markdown_table(reports):
     lines.append("Ratios to untraced wall time, %s of %d interleaved rounds in "
                  "one process per interpreter; floor = eval-frame hook that "
                  "only reads the clock twice per frame; excluded = "
-                 "exclude=[%r] (the workloads' module) with the default hook "
-                 "for filters; stack mode = record --mode stack; CPython -X "
-                 "perf = sys.activate_stack_trampoline('perf'), 3.12+. "
+                 "exclude=[%r] (the workloads' module) with the default hook; "
+                 "stack mode = record --mode stack; CPython -X perf = "
+                 "sys.activate_stack_trampoline('perf'), 3.12 and 3.13. "
                  "Sizes: %s."
                  % (first["stat"], first["rounds"], HOT_MODULE, sizes))
     return "\n".join(lines)
