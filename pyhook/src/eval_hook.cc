@@ -43,7 +43,7 @@ PyObject* EvalHook(PyThreadState* ts, compat::Frame* f, int throwflag) {
     return EvalNext(ts, f, throwflag);
   if (word & kCodeInit) compat::KeepInitCallsVisible(f);
 
-  EventWriter* events = t->events;  // stays valid even if tracing stops
+  EventWriter* events = t->events;  // used only while t's session runs
   EtwEmitter* etw = Recorder::etw();  // likewise
   const uint32_t id = CodeFunctionId(word);
   const bool generator = compat::IsGeneratorFrame(f, code);
@@ -55,6 +55,11 @@ PyObject* EvalHook(PyThreadState* ts, compat::Frame* f, int throwflag) {
   if (etw != nullptr) [[unlikely]]
     etw->OnCall(t->etw_open, id, Recorder::FrameFunctionId(caller, t->session), line);
   PyObject* result = EvalNext(ts, f, throwflag);
+  // The session that saw the call has ended meanwhile (stopped, or this
+  // is a child forked during the call, whose stores are the parent's,
+  // mapped shared): its exit belongs to no trace of ours.
+  if (t->session != Recorder::session()) [[unlikely]]
+    return result;
   EventKind exit = EventKind::kReturn;
   if (result == nullptr) {
     exit = EventKind::kUnwind;
