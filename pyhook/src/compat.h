@@ -40,6 +40,7 @@
 #endif
 
 #include <cstdint>
+#include <string_view>
 
 #if PY_VERSION_HEX < 0x030A0000
 inline PyObject* Py_NewRef(PyObject* o) {
@@ -49,6 +50,19 @@ inline PyObject* Py_NewRef(PyObject* o) {
 #endif
 
 namespace tracestore::pyhook::compat {
+
+// The UTF-8 of a str (borrowed: valid while `s` lives), or "" for anything
+// else or an encoding error (cleared).
+inline std::string_view Utf8(PyObject* s) {
+  if (s == nullptr || !PyUnicode_Check(s)) return {};
+  Py_ssize_t n = 0;
+  const char* p = PyUnicode_AsUTF8AndSize(s, &n);
+  if (p == nullptr) {
+    PyErr_Clear();
+    return {};
+  }
+  return {p, static_cast<size_t>(n)};
+}
 
 #if PY_VERSION_HEX >= 0x030B0000
 using Frame = _PyInterpreterFrame;

@@ -6,16 +6,7 @@ namespace tracestore::pyhook {
 
 namespace {
 
-std::string Utf8(PyObject* s) {
-  if (s == nullptr || !PyUnicode_Check(s)) return {};
-  Py_ssize_t n = 0;
-  const char* p = PyUnicode_AsUTF8AndSize(s, &n);
-  if (p == nullptr) {
-    PyErr_Clear();
-    return {};
-  }
-  return std::string(p, static_cast<size_t>(n));
-}
+std::string Utf8(PyObject* s) { return std::string(compat::Utf8(s)); }
 
 constexpr int kMaxClassDepth = 8;  // nested classes followed
 

@@ -81,16 +81,7 @@ class SavedError {
   PyObject *type_, *value_, *tb_;
 };
 
-std::string_view Utf8(PyObject* s) {
-  if (s == nullptr || !PyUnicode_Check(s)) return {};
-  Py_ssize_t n = 0;
-  const char* p = PyUnicode_AsUTF8AndSize(s, &n);
-  if (p == nullptr) {
-    PyErr_Clear();
-    return {};
-  }
-  return {p, static_cast<size_t>(n)};
-}
+using compat::Utf8;
 
 // The module if it has been imported (new reference), without importing it
 // and without running any Python code (PyImport_GetModule may take the
