@@ -30,6 +30,15 @@ def run_suite(prefix, tests):
     return p.returncode, outcomes, p.stdout
 
 
+# Tests that check CPython's specialisation of a class call itself
+# (CALL_ALLOC_AND_ENTER_INIT must appear). On 3.13 an eval-frame hook keeps
+# that specialisation from being created, so that no __init__ call skips the
+# hook (see compat::RouteInitCallsThroughHook); stack mode shows it.
+PREVENTED_SPECIALISATION = {
+    (3, 13): {"test.test_opcache.TestCallCache.test_assign_init_code"},
+}
+
+
 def main(argv):
     trace, tests = argv[0], argv[1:]
     options = []
@@ -60,6 +69,13 @@ def main(argv):
         print("also failing under CPython's -X perf (any PEP 523 hook): %s"
               % sorted(shared))
         new -= shared
+    if options:
+        prevented = new & PREVENTED_SPECIALISATION.get(sys.version_info[:2], set())
+        if prevented:
+            print("specialisation the hook prevents on purpose: %s"
+                  % sorted(prevented))
+            new -= prevented
+            shared |= prevented
     if new or len(traced) < len(plain) * 0.95:
         print(out[-20000:])
         print("FAILED: fails only under the recorder: %s" % sorted(new))
