@@ -72,13 +72,12 @@ int TraceFunc(PyObject*, PyFrameObject* frame, int what, PyObject*) {
 #if PY_VERSION_HEX >= 0x030C0000
 
 absl::Status InstallLines(Recorder&) {
-  PyObject* use = Monitoring("use_tool_id");
   PyObject* reg = Monitoring("register_callback");
   PyObject* events = Monitoring("events");
   PyObject* line = events ? PyObject_GetAttrString(events, "LINE") : nullptr;
   PyObject* fn = PyCFunction_New(&kLineDef, nullptr);
   absl::Status status;
-  if (use == nullptr || reg == nullptr || line == nullptr || fn == nullptr) {
+  if (reg == nullptr || line == nullptr || fn == nullptr) {
     status = absl::FailedPreconditionError("sys.monitoring is not usable");
   } else if (absl::StatusOr<int> tool = MonitoringTool::Acquire(); !tool.ok()) {
     status = tool.status();
@@ -94,7 +93,6 @@ absl::Status InstallLines(Recorder&) {
     }
     Py_XDECREF(r);
   }
-  Py_XDECREF(use);
   Py_XDECREF(reg);
   Py_XDECREF(events);
   Py_XDECREF(line);

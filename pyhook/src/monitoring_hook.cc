@@ -277,16 +277,19 @@ void RemoveMonitoring() {
   const int kToolId = MonitoringTool::id();
   PyObject* r = CallMonitoring("set_events", Py_BuildValue("(ii)", kToolId, 0));
   Py_XDECREF(r);
-  for (const CallbackDef& def : kCallbacks) {  // drop our callbacks' references
-    PyObject* events = PyObject_GetAttrString(PySys_GetObject("monitoring"), "events");
+  // Drop our callbacks' references (3.12's free_tool_id keeps them).
+  PyObject* monitoring = PySys_GetObject("monitoring");  // borrowed
+  PyObject* events =
+      monitoring ? PyObject_GetAttrString(monitoring, "events") : nullptr;
+  for (const CallbackDef& def : kCallbacks) {
     PyObject* event = events ? PyObject_GetAttrString(events, def.event) : nullptr;
     r = event ? CallMonitoring("register_callback",
                                Py_BuildValue("(iOO)", kToolId, event, Py_None))
               : nullptr;
     Py_XDECREF(r);
     Py_XDECREF(event);
-    Py_XDECREF(events);
   }
+  Py_XDECREF(events);
   PyErr_Clear();
   MonitoringTool::Release();
 }

@@ -27,19 +27,20 @@ void Qualnames::AddCode(PyCodeObject* code, std::string qualname) {
   // Code objects defined inside this one, named as the compiler names
   // them: inside a function `f`, `f.<locals>.g`; a class body `C` inside
   // a function is `f.<locals>.C`, its methods `f.<locals>.C.m`.
-  const bool function = (code->co_flags & CO_OPTIMIZED) != 0;
+  // What a module defines is named bare: `f`, `C`, `C.m`.
+  const std::string prefix =
+      qualname == "<module>"                  ? std::string()
+      : (code->co_flags & CO_OPTIMIZED) != 0  ? qualname + ".<locals>."
+                                              : qualname + ".";
+  names_.emplace(code, std::move(qualname));  // (rehashes: no reference kept)
   PyObject* consts = code->co_consts;
-  const bool module = qualname == "<module>";
-  names_.emplace(code, std::move(qualname));
-  if (module || consts == nullptr || !PyTuple_Check(consts)) return;
-  const std::string prefix = names_[code];  // a copy: the map rehashes below
+  if (consts == nullptr || !PyTuple_Check(consts)) return;
   for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(consts); ++i) {
     PyObject* c = PyTuple_GET_ITEM(consts, i);
     if (!PyCode_Check(c)) continue;
     auto* inner = reinterpret_cast<PyCodeObject*>(c);
     const std::string name = Utf8(inner->co_name);
-    if (name.empty()) continue;
-    AddCode(inner, prefix + (function ? ".<locals>." : ".") + name);
+    if (!name.empty()) AddCode(inner, prefix + name);
   }
 }
 
@@ -114,15 +115,6 @@ std::string Qualnames::Find(PyCodeObject* code, PyObject* globals) {
     // A module run while recording: everything it defines is named from
     // its code, class bodies included, before any function object exists.
     AddCode(code, "<module>");
-    PyObject* consts = code->co_consts;
-    for (Py_ssize_t i = 0; consts && PyTuple_Check(consts) &&
-                           i < PyTuple_GET_SIZE(consts); ++i) {
-      PyObject* c = PyTuple_GET_ITEM(consts, i);
-      if (PyCode_Check(c)) {
-        auto* inner = reinterpret_cast<PyCodeObject*>(c);
-        AddCode(inner, Utf8(inner->co_name));
-      }
-    }
     return "<module>";
   }
   if (globals == nullptr || !PyDict_Check(globals)) return {};
