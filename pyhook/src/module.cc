@@ -83,18 +83,20 @@ PyObject* Start(PyObject*, PyObject* args, PyObject* kwargs) {
                                  "exclude_dirs", "keep_dirs", "hook",
                                  "with_threads", "lines",    "c_calls",
                                  "properties", "quiet",     "etw",
-                                 "perf_files", "tool_dirs", nullptr};
+                                 "perf_files", "tool_dirs", "max_size",
+                                 nullptr};
   const char* path = nullptr;
   const char* hook = "eval-frame";
   PyObject *include = nullptr, *exclude = nullptr, *exclude_dirs = nullptr,
            *keep_dirs = nullptr, *properties = nullptr, *etw = nullptr,
            *tool_dirs = nullptr;
   int with_threads = 1, lines = 0, c_calls = 0, quiet = 0, perf_files = 1;
+  unsigned long long max_size = 0;
   if (!PyArg_ParseTupleAndKeywords(
-          args, kwargs, "s|OOOOspppOpOpO", const_cast<char**>(kwlist), &path,
+          args, kwargs, "s|OOOOspppOpOpOK", const_cast<char**>(kwlist), &path,
           &include, &exclude, &exclude_dirs, &keep_dirs, &hook, &with_threads,
           &lines, &c_calls, &properties, &quiet, &etw, &perf_files,
-          &tool_dirs))
+          &tool_dirs, &max_size))
     return nullptr;
   Recorder::Config config;
   config.path = path;
@@ -137,6 +139,7 @@ PyObject* Start(PyObject*, PyObject* args, PyObject* kwargs) {
   config.c_calls = c_calls != 0;
   config.quiet = quiet != 0;
   config.perf_files = perf_files != 0;
+  config.max_event_bytes = max_size;
   // etw: False/None (off), True (ETW or user_events), "capture" (in memory,
   // for tests: see _etw_events()), "capture-disabled" (benchmarks).
   if (etw != nullptr && etw != Py_None) {

@@ -394,6 +394,7 @@ absl::Status Recorder::Start(const Config& config) {
   options.path = config.path;
   options.properties = config.properties;
   options.quiet = config.quiet;
+  options.max_event_bytes = config.max_event_bytes;
   auto writer = TraceWriter::Create(options);
   if (!writer.ok()) return writer.status();
   r->writer_ = *std::move(writer);

@@ -107,6 +107,8 @@ class Recorder {
     bool c_calls = false;
     bool quiet = false;
     bool perf_files = true;  // stack mode: /tmp/perf-<pid>.map and jitdump
+    // Flight recorder (TraceOptions::max_event_bytes); 0: unbounded.
+    uint64_t max_event_bytes = 0;
     enum class Etw { kOff, kPlatform, kCapture, kCaptureDisabled } etw = Etw::kOff;
   };
 

@@ -5,6 +5,9 @@
 //
 // id is the id of the opening event (as in tracestore_events); ts, dur and
 // self_dur are in ns; dur and self_dur are NULL while the slice is open.
+// starts_before_window is 1 for a call of a flight-recorder trace that
+// started before its thread's window: its ts is the window's start and its
+// dur a lower bound (calls.h).
 
 #include <optional>
 
@@ -29,6 +32,7 @@ enum Column {
   kTs,
   kDur,
   kSelfDur,
+  kStartsBeforeWindow,
   kPathColumn,
 };
 
@@ -100,6 +104,9 @@ class CallsCursor : public TableCursor {
           ResultInt(ctx, time_.ToNs(s.self_ticks()));
         }
         return;
+      case kStartsBeforeWindow:
+        ResultInt(ctx, (s.flags & kSliceStartsBeforeWindow) != 0 ? 1 : 0);
+        return;
       default:
         break;
     }
@@ -143,7 +150,7 @@ const Table kCallsTable = {
         "CREATE TABLE x(id INTEGER, thread_id INTEGER, depth INTEGER,"
         " parent_id INTEGER, function_id INTEGER, name TEXT, module TEXT,"
         " file TEXT, line INTEGER, call_line INTEGER, ts INTEGER, dur INTEGER,"
-        " self_dur INTEGER, path HIDDEN)",
+        " self_dur INTEGER, starts_before_window INTEGER, path HIDDEN)",
         /*path_col=*/kPathColumn,
         /*id_col=*/kId,
         /*ts_col=*/kTs,

@@ -139,6 +139,8 @@ enum ThreadColumn {
   kThStartTs,
   kThEndTs,
   kThEventCount,
+  kThEventsFirst,
+  kThWindowStartTs,
   kThPath,
 };
 
@@ -172,6 +174,24 @@ class ThreadsCursor : public IndexCursor {
       case kThEventCount:
         ResultInt(ctx, reader().events(static_cast<uint32_t>(i_)).size());
         break;
+      case kThEventsFirst:
+        ResultInt(ctx, reader().events_first(static_cast<uint32_t>(i_)));
+        break;
+      case kThWindowStartTs: {
+        // Where a flight recorder's window starts for this thread; NULL
+        // when it kept every event.
+        const auto thread = static_cast<uint32_t>(i_);
+        const auto events = reader().events(thread);
+        if (!reader().window_truncated(thread)) {
+          sqlite3_result_null(ctx);
+        } else if (events.empty()) {
+          const uint64_t end = reader().ThreadEndTicks(t);
+          end == 0 ? sqlite3_result_null(ctx) : ResultInt(ctx, ns(end));
+        } else {
+          ResultInt(ctx, ns(format::EventTicks(events.front())));
+        }
+        break;
+      }
       default:
         sqlite3_result_null(ctx);
         break;
@@ -263,6 +283,7 @@ const Table kThreadsTable = {
     SmallSpec("tracestore_threads",
               "CREATE TABLE x(id INTEGER, os_tid INTEGER, name TEXT,"
               " start_ts INTEGER, end_ts INTEGER, event_count INTEGER,"
+              " events_first INTEGER, window_start_ts INTEGER,"
               " path HIDDEN)",
               kThPath, 10),
     TraceView::kThreads | TraceView::kStrings,

@@ -70,6 +70,21 @@ int RunInfo(const std::vector<std::string>& args) {
   line("threads", absl::StrFormat("%d", t.threads().size()));
   line("functions", absl::StrFormat("%d", t.functions().size()));
   line("events", absl::StrFormat("%d", t.total_events()));
+  if (t.max_event_bytes() != 0) {
+    // A flight recorder: its event stores are rings (format.h).
+    uint64_t overwritten = 0;
+    for (uint32_t i = 0; i < t.threads().size(); ++i)
+      overwritten += t.events_first(i);
+    line("max size", absl::StrFormat("%d bytes of events (flight recorder)",
+                                     t.max_event_bytes()));
+    const uint64_t start = t.WindowStartTicks();
+    line("window",
+         overwritten == 0 && start == 0
+             ? std::string("the whole trace (nothing overwritten yet)")
+             : absl::StrFormat("from %.6f s (every thread complete from "
+                               "there); %d older events overwritten",
+                               t.ToNs(start) / 1e9, overwritten));
+  }
   line("marks", absl::StrFormat("%d", t.marks().size()));
   line("strings", absl::StrFormat("%d", t.strings().size()));
   if (has_code_ranges)

@@ -47,6 +47,20 @@ uint64_t CallStream::UpdateThread(const TraceReader& trace, uint32_t thread,
                            ? t.processed + max_events
                            : events.size();
   const uint64_t begin = t.processed;
+  if (begin == 0 && end > 0 && t.stack.empty() &&
+      trace.window_truncated(thread)) {
+    // The calls open at the window start (calls.h).
+    const std::vector<uint32_t> frames = FramesOpenAtWindowStart(events);
+    for (uint32_t f : frames) {
+      OpenCall c{};
+      c.start_ticks = format::EventTicks(events[0]);
+      c.function = f;
+      c.open_kind = static_cast<uint8_t>(EventKind::kCall);
+      c.flags = kSliceStartsBeforeWindow;
+      t.stack.push_back(c);
+      visitor.OnOpen(thread, t.stack);
+    }
+  }
   for (uint64_t i = begin; i < end; ++i) {
     const format::EventRecord& e = events[i];
     const EventKind kind = format::GetEventKind(e);
@@ -54,7 +68,7 @@ uint64_t CallStream::UpdateThread(const TraceReader& trace, uint32_t thread,
       case EventKind::kCall:
       case EventKind::kResume:
       case EventKind::kCCall: {
-        OpenCall c;
+        OpenCall c{};
         c.open_index = i;
         c.start_ticks = format::EventTicks(e);
         c.child_ticks = 0;

@@ -15,21 +15,85 @@ using format::EventKind;
 CallTree::CallTree() = default;
 CallTree::~CallTree() = default;
 
+std::vector<uint32_t> FramesOpenAtWindowStart(
+    std::span<const format::EventRecord> events) {
+  std::vector<uint32_t> orphans;  // innermost first
+  std::vector<uint32_t> stack;    // functions opened in the window
+  for (const format::EventRecord& e : events) {
+    switch (format::GetEventKind(e)) {
+      case EventKind::kCall:
+      case EventKind::kResume:
+      case EventKind::kCCall:
+        stack.push_back(e.function);
+        break;
+      case EventKind::kReturn:
+      case EventKind::kUnwind:
+      case EventKind::kYield:
+      case EventKind::kCReturn: {
+        // CallTree::Close's search: the innermost open call of the
+        // function (any, for function 0) within kMaxCloseSearch levels.
+        size_t pos = stack.size();
+        const size_t floor = stack.size() > CallTree::kMaxCloseSearch
+                                 ? stack.size() - CallTree::kMaxCloseSearch
+                                 : 0;
+        while (pos > floor) {
+          if (e.function == 0 || stack[pos - 1] == e.function) break;
+          --pos;
+        }
+        if (pos > floor || (pos > 0 && e.function == 0)) {
+          stack.resize(pos - 1);
+        } else if (stack.size() < CallTree::kMaxCloseSearch) {
+          // A call below every one opened here: it closes them all.
+          orphans.push_back(e.function);
+          stack.clear();
+        }
+        break;
+      }
+      default:
+        break;
+    }
+  }
+  return {orphans.rbegin(), orphans.rend()};
+}
+
 void CallTree::Update(const TraceReader& trace,
                       std::span<const uint64_t> thread_ended) {
+  if (trace.window_moves() != window_moves_) {
+    // The window start moved: what was built over the old one is stale.
+    window_moves_ = trace.window_moves();
+    threads_.clear();
+    if (functions_) functions_ = std::make_unique<PostingIndex>();
+  }
   const size_t threads =
       std::min<size_t>(trace.threads().size(), kMaxRowIdThreads);
   if (threads_.size() < threads) threads_.resize(threads);
+  bool rebuilt = false;
   for (size_t i = 0; i < threads; ++i) {
     ThreadCalls& t = threads_[i];
     auto events = trace.events(static_cast<uint32_t>(i));
+    if (t.processed == 0 && t.slices.empty()) {
+      t.base = trace.events_first(static_cast<uint32_t>(i));
+      t.truncated = trace.window_truncated(static_cast<uint32_t>(i));
+    }
     if (t.processed < events.size()) Process(t, events);
+    if (t.rebuild) {
+      // A close below the frames known open at the window start: start the
+      // thread over, with that frame among them.
+      const uint64_t base = t.base;
+      t = ThreadCalls();
+      t.base = base;
+      t.truncated = true;
+      Process(t, events);
+      t.rebuild = false;
+      rebuilt = true;
+    }
     const uint64_t ended = i < thread_ended.size() ? thread_ended[i] : 0;
     if (ended != 0 && !t.finished) {
       CloseAbove(t, 0, ended);
       t.finished = true;
     }
   }
+  if (functions_ && rebuilt) functions_ = std::make_unique<PostingIndex>();
   if (functions_) IndexFunctions(trace);
 }
 
@@ -40,6 +104,26 @@ void CallTree::Process(ThreadCalls& t,
   const size_t want = t.slices.size() + (events.size() - t.processed) / 2;
   if (want > t.slices.capacity())
     t.slices.reserve(std::max(want, t.slices.capacity() * 2));
+  if (t.processed == 0 && t.truncated && !events.empty()) {
+    // The calls open at the window start, as slices starting there.
+    const std::vector<uint32_t> frames = FramesOpenAtWindowStart(events);
+    const uint64_t ticks = format::EventTicks(events.front());
+    for (size_t k = 0; k < frames.size(); ++k) {
+      CallSlice s{};
+      const uint64_t before = frames.size() - k;
+      s.open_index = t.base >= before ? t.base - before : 0;
+      s.start_ticks = ticks;
+      s.end_ticks = CallSlice::kOpen;
+      s.parent = k == 0 ? 0 : t.slices.size();
+      s.function = frames[k];
+      s.depth = static_cast<uint32_t>(k);
+      s.open_kind = static_cast<uint8_t>(EventKind::kCall);
+      s.flags = kSliceStartsBeforeWindow;
+      t.stack.push_back(t.slices.size());
+      t.slices.push_back(s);
+      ++t.before_window;
+    }
+  }
   for (uint64_t i = t.processed; i < events.size(); ++i) {
     const format::EventRecord& e = events[i];
     const EventKind kind = format::GetEventKind(e);
@@ -48,7 +132,7 @@ void CallTree::Process(ThreadCalls& t,
       case EventKind::kResume:
       case EventKind::kCCall: {
         CallSlice s{};
-        s.open_index = i;
+        s.open_index = t.base + i;
         s.start_ticks = format::EventTicks(e);
         s.end_ticks = CallSlice::kOpen;
         s.parent = t.stack.empty() ? 0 : t.stack.back() + 1;
@@ -75,8 +159,11 @@ void CallTree::Process(ThreadCalls& t,
 }
 
 void CallTree::Close(ThreadCalls& t, uint32_t function, uint64_t ticks) {
+  // On a truncated thread, a close that matches nothing is a call that
+  // opened before the window and that the frames known so far missed.
   if (t.stack.empty()) {
-    ++unmatched_;
+    ++t.unmatched;
+    if (t.truncated) t.rebuild = true;
     return;
   }
   size_t pos = t.stack.size() - 1;
@@ -86,7 +173,8 @@ void CallTree::Close(ThreadCalls& t, uint32_t function, uint64_t ticks) {
     for (;;) {
       if (t.slices[t.stack[pos]].function == function) break;
       if (pos == floor) {
-        ++unmatched_;
+        ++t.unmatched;
+        if (t.truncated && floor == 0) t.rebuild = true;
         return;
       }
       --pos;
@@ -125,6 +213,18 @@ void CallTree::IndexFunctions(const TraceReader& trace) {
 uint64_t CallTree::size() const {
   uint64_t n = 0;
   for (const auto& t : threads_) n += t.slices.size();
+  return n;
+}
+
+uint64_t CallTree::unmatched() const {
+  uint64_t n = 0;
+  for (const auto& t : threads_) n += t.unmatched;
+  return n;
+}
+
+uint64_t CallTree::started_before_window() const {
+  uint64_t n = 0;
+  for (const auto& t : threads_) n += t.before_window;
   return n;
 }
 

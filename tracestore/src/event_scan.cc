@@ -229,9 +229,10 @@ uint64_t EventSource::size(uint32_t thread) const {
 
 uint64_t EventSource::LowerBoundId(uint32_t thread, uint64_t id) const {
   const uint64_t n = size(thread);
-  if (id <= MakeRowId(thread, 0)) return 0;
+  const uint64_t base = trace_.events_first(thread);
+  if (id <= MakeRowId(thread, base)) return 0;
   if (RowIdThread(id) > thread) return n;
-  return std::min(n, RowIdIndex(id));
+  return std::min(n, RowIdIndex(id) - base);
 }
 
 uint64_t EventSource::LowerBoundNs(uint32_t thread, uint64_t ns) const {

@@ -42,6 +42,12 @@ Profile::ThreadData& Profile::Thread(uint32_t thread) {
 
 void Profile::Update(const TraceReader& trace,
                      std::span<const uint64_t> thread_ended) {
+  if (trace.window_moves() != window_moves_) {
+    // A flight recorder's window moved: profile the new window.
+    window_moves_ = trace.window_moves();
+    stream_.Reset();
+    threads_.clear();
+  }
   stream_.Update(trace, thread_ended, *this);
 }
 

@@ -6,6 +6,7 @@
 #include <xxhash.h>
 
 #include "absl/strings/str_cat.h"
+#include "event_budget.h"
 #include "page_filler.h"
 
 namespace tracestore {
@@ -27,6 +28,9 @@ absl::StatusOr<std::unique_ptr<StoreWriter>> StoreWriter::Create(
     return absl::InvalidArgumentError("unknown store kind");
   if (options.chunk_shift < 12 || options.chunk_shift > 30)
     return absl::InvalidArgumentError("chunk_shift must be in [12, 30]");
+  if (options.ring_budget != nullptr &&
+      (options.kind != format::StoreKind::kEvents || options.mutable_records))
+    return absl::InvalidArgumentError("only events stores can be rings");
   auto file = options.env->CreateWritable(options.path);
   if (!file.ok()) return file.status();
   std::unique_ptr<StoreWriter> store(
@@ -39,12 +43,14 @@ absl::StatusOr<std::unique_ptr<StoreWriter>> StoreWriter::Create(
   store->header_ = reinterpret_cast<StoreHeader*>(*header);
   StoreHeader& h = *store->header_;
   std::memcpy(h.magic, format::kStoreMagic, sizeof(h.magic));
-  h.version = format::kFormatVersion;
+  const bool ring = options.ring_budget != nullptr;
+  h.version = ring ? format::kRingFormatVersion : format::kFormatVersion;
   h.kind = static_cast<uint32_t>(options.kind);
   h.record_bytes = record_bytes;
   h.chunk_shift = options.chunk_shift;
   h.thread_index = options.thread_index;
-  h.flags = options.mutable_records ? format::kStoreMutableRecords : 0;
+  h.flags = (options.mutable_records ? format::kStoreMutableRecords : 0) |
+            (ring ? format::kStoreRing : 0);
   h.data_offset = format::kStoreHeaderBytes;
 
   {
@@ -131,6 +137,40 @@ std::byte* StoreWriter::RecordAddress(uint64_t index) {
 
 absl::Status StoreWriter::PrepareChunkLocked(uint64_t chunk,
                                              uint64_t populate_bytes) {
+  if (options_.ring_budget != nullptr) {
+    if (!ring_fixed_ && chunk == slots_.size()) {
+      const bool grow =
+          chunk < internal::EventBudget::kMinSlots ||
+          (slots_.size() < format::kMaxRingSlots &&
+           options_.ring_budget->TakeGrowth());
+      if (!grow) {
+        ring_fixed_ = true;
+        std::atomic_ref<uint64_t>(header_->ring_slots)
+            .store(slots_.size(), std::memory_order_release);
+      }
+    }
+    const uint64_t slot = ring_fixed_ ? chunk % slots_.size() : chunk;
+    if (slot == slots_.size()) {
+      const uint64_t offset = ChunkOffset(slot);
+      TS_RETURN_IF_ERROR(file_->Allocate(offset + chunk_bytes_));
+      auto p = file_->Map(offset, chunk_bytes_);
+      if (!p.ok()) return p.status();
+      if (absl::Status s =
+              file_->Populate(*p, std::min(populate_bytes, chunk_bytes_));
+          !s.ok()) {
+        file_->Unmap(*p, chunk_bytes_);
+        return s;
+      }
+      slots_.push_back(*p);
+    }
+    // Before the writer can write a byte of it (it acquires prepared_, which
+    // the caller stores after this): readers that copied the slot's old
+    // chunk see the change and discard their copy (format.h, RingSlot).
+    std::atomic_ref<uint64_t>(header_->ring[slot].chunk)
+        .store(chunk + 1, std::memory_order_release);
+    ring_[chunk % kRing] = slots_[slot];
+    return absl::OkStatus();
+  }
   const uint64_t offset = ChunkOffset(chunk);
   TS_RETURN_IF_ERROR(file_->Allocate(offset + chunk_bytes_));
   auto p = file_->Map(offset, chunk_bytes_);
@@ -147,6 +187,21 @@ absl::Status StoreWriter::PrepareChunkLocked(uint64_t chunk,
 
 void StoreWriter::SealLocked(uint64_t filled) {
   const bool checksummed = !options_.mutable_records;
+  if (options_.ring_budget != nullptr) {
+    // Ring slots stay mapped; the checksum goes to the slot's entry.
+    for (; done_ < filled; ++done_) {
+      const uint64_t slot = ring_fixed_ ? done_ % slots_.size() : done_;
+      format::RingSlot& r = header_->ring[slot];
+      r.checksum = XXH64(ring_[done_ % kRing], chunk_bytes_, 0);
+      std::atomic_ref<uint64_t>(r.sealed).store(done_ + 1,
+                                                std::memory_order_release);
+      sealed_ = done_ + 1;
+      std::atomic_ref<uint64_t>(header_->sealed_chunks)
+          .store(sealed_, std::memory_order_release);
+      ring_[done_ % kRing] = nullptr;
+    }
+    return;
+  }
   for (; done_ < filled; ++done_) {
     std::byte* chunk = ring_[done_ % kRing];
     if (checksummed && done_ == sealed_ && sealed_ < format::kMaxSealedChunks) {
@@ -206,8 +261,9 @@ absl::Status StoreWriter::Close() {
   // The tail is what follows the sealed chunks: part of the current chunk,
   // or nothing when the current chunk was full and sealed (recording
   // stopped at a chunk boundary).
+  const bool ring = options_.ring_budget != nullptr;
   if (!options_.mutable_records && sealed_ >= cur_chunk_ &&
-      sealed_ < format::kMaxSealedChunks) {
+      (ring || sealed_ < format::kMaxSealedChunks)) {
     const uint64_t tail = count_ - ((sealed_ << chunk_shift_) / record_bytes);
     const std::byte* p = tail > 0 ? ring_[sealed_ % kRing] : nullptr;
     h.tail_records = tail;
@@ -216,9 +272,12 @@ absl::Status StoreWriter::Close() {
   // Release the chunks mapped for writing, then the retained ones.
   const uint64_t prepared = prepared_.load(std::memory_order_acquire);
   for (uint64_t c = done_; c < prepared; ++c) {
-    if (ring_[c % kRing] != nullptr) file_->Unmap(ring_[c % kRing], chunk_bytes_);
+    if (ring_[c % kRing] != nullptr && !ring)
+      file_->Unmap(ring_[c % kRing], chunk_bytes_);
     ring_[c % kRing] = nullptr;
   }
+  for (std::byte* slot : slots_) file_->Unmap(slot, chunk_bytes_);
+  slots_.clear();
   for (std::byte* chunk : retained_) file_->Unmap(chunk, chunk_bytes_);
   retained_.clear();
   cur_ = end_ = nullptr;
@@ -232,7 +291,9 @@ absl::Status StoreWriter::Close() {
   // keep their few chunks ahead, zeros past committed.
   const uint64_t end = format::kStoreHeaderBytes + count_ * record_bytes;
   absl::Status s;
-  if (ChunkOffset(prepared) >= end + kTruncateMinBytes) s = file_->Truncate(end);
+  // A ring that wrapped keeps every slot: its records are not a prefix.
+  if (!ring_fixed_ && ChunkOffset(prepared) >= end + kTruncateMinBytes)
+    s = file_->Truncate(end);
   file_.reset();  // closes the descriptor: a closed store holds none
   return s;
 }

@@ -89,10 +89,11 @@ absl::Status TraceReader::OpenHeader() {
     return absl::DataLossError(
         absl::StrCat(file_path, ": not a tracestore trace header (bad magic)"));
   if (h.version != format::kTraceVersionOneStorePerThread &&
+      h.version != format::kTraceVersionPooled &&
       h.version != format::kTraceVersion)
     return absl::FailedPreconditionError(absl::StrCat(
         file_path, ": format version ", h.version, ", this build reads versions ",
-        format::kTraceVersionOneStorePerThread, " and ", format::kTraceVersion));
+        format::kTraceVersionOneStorePerThread, " to ", format::kTraceVersion));
   if (h.header_bytes != format::kTraceHeaderBytes)
     return absl::DataLossError(
         absl::StrCat(file_path, ": bad header size ", h.header_bytes));
@@ -320,13 +321,70 @@ std::span<const format::EventRecord> TraceReader::events(
   }
   const format::SegmentRecord* seg = SegmentOf(thread_index);
   if (seg == nullptr || seg->store >= events_.size()) return {};
+  const StoreReader* store = events_[seg->store].get();
   const auto all = RecordsOf<format::EventRecord>(events_[seg->store]);
   // The store's count was read before `ended` is loaded here (format.h):
-  // an open segment runs to that count, an ended one to its `end`.
-  uint64_t end = all.size();
+  // an open segment runs to that count, an ended one to its `end`. A ring
+  // shows records [first, first + size) only.
+  const uint64_t base = store != nullptr ? store->first() : 0;
+  uint64_t end = base + all.size();
   if (LoadAtomic(seg->ended) != 0) end = std::min<uint64_t>(end, LoadAtomic(seg->end));
-  if (seg->first >= end) return {};
-  return all.subspan(seg->first, end - seg->first);
+  const uint64_t begin = std::max<uint64_t>(seg->first, base);
+  if (begin >= end) return {};
+  return all.subspan(begin - base, end - begin);
+}
+
+uint64_t TraceReader::events_first(uint32_t thread_index) const {
+  if (!pooled()) return 0;
+  const format::SegmentRecord* seg = SegmentOf(thread_index);
+  if (seg == nullptr || seg->store >= events_.size() ||
+      events_[seg->store] == nullptr)
+    return 0;
+  const uint64_t base = events_[seg->store]->first();
+  if (base <= seg->first) return 0;
+  uint64_t end = base + events_[seg->store]->count();
+  if (LoadAtomic(seg->ended) != 0) end = std::min<uint64_t>(end, LoadAtomic(seg->end));
+  // A segment wholly overwritten lost all its events.
+  return std::min(base, std::max(end, seg->first)) - seg->first;
+}
+
+bool TraceReader::window_truncated(uint32_t thread_index) const {
+  if (!pooled()) return false;
+  const format::SegmentRecord* seg = SegmentOf(thread_index);
+  if (seg == nullptr) return false;
+  return (seg->flags & format::kSegmentStartsInWindow) != 0 ||
+         events_first(thread_index) > 0;
+}
+
+uint64_t TraceReader::WindowStartTicks() const {
+  uint64_t start = 0;
+  for (uint32_t i = 0; i < threads().size(); ++i) {
+    if (!window_truncated(i)) continue;
+    auto e = events(i);
+    // A thread that lost every event: complete only from its end.
+    const uint64_t t = !e.empty() ? format::EventTicks(e.front())
+                                  : ThreadEndTicks(threads()[i]);
+    start = std::max(start, t);
+  }
+  return start;
+}
+
+uint64_t TraceReader::window_moves() const {
+  uint64_t n = 0;
+  for (const auto& s : events_)
+    if (s) n += s->window_moves();
+  return n;
+}
+
+uint64_t TraceReader::max_event_bytes() const {
+  return header_->version >= format::kTraceVersion ? header_->max_event_bytes
+                                                   : 0;
+}
+
+uint64_t TraceReader::unrecorded_threads() const {
+  return header_->version >= format::kTraceVersion
+             ? LoadAtomic(header_->unrecorded_threads)
+             : 0;
 }
 
 const StoreReader* TraceReader::event_store(uint32_t thread_index) const {
@@ -364,6 +422,11 @@ std::vector<const StoreReader*> TraceReader::stores() const {
 Problems TraceReader::AllProblems() const {
   Problems out = open_problems_;
   out.Append(segment_problems_);
+  if (const uint64_t n = unrecorded_threads(); n != 0)
+    out.Add(ProblemKind::kTruncated,
+            absl::StrCat(path_, ": ", n, " thread", n == 1 ? "" : "s",
+                         " not recorded: the --max-size budget had no room "
+                         "for another event store"));
   for (const StoreReader* s : stores())
     if (s->has_problems()) s->AddProblemsTo(out);
   return out;

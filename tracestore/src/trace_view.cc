@@ -52,7 +52,13 @@ absl::Status TraceView::Refresh() {
   const uint64_t& tps = reader_->header().ticks_per_second;
   time_ = TimeScale(std::atomic_ref<uint64_t>(const_cast<uint64_t&>(tps))
                         .load(std::memory_order_acquire));
-  if (calls_) calls_->Update(*reader_, ended_);
+  if (calls_) calls_->Update(*reader_, ended_);  // starts over on its own
+  if (reader_->window_moves() != window_moves_) {
+    // A flight recorder's window moved: the event positions indexed so far
+    // name other events now.
+    window_moves_ = reader_->window_moves();
+    if (event_functions_) event_functions_ = std::make_unique<PostingIndex>();
+  }
   if (event_functions_) IndexEventFunctions(*reader_, *event_functions_);
   if (first_code_ranges_) first_code_ranges_->Update(*reader_);
   return absl::OkStatus();

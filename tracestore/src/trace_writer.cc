@@ -10,6 +10,7 @@
 #include <cstring>
 
 #include "absl/strings/str_cat.h"
+#include "event_budget.h"
 #include "page_filler.h"
 #include "tracestore/store_paths.h"
 
@@ -24,12 +25,34 @@ size_t TraceWriter::XxHash::operator()(std::string_view s) const {
 TraceWriter::TraceWriter(TraceOptions options)
     : options_(std::move(options)),
       env_(options_.env != nullptr ? options_.env : Env::Default()),
-      clock_(Clock::Detect(options_.use_tsc)) {}
+      clock_(Clock::Detect(options_.use_tsc)) {
+  if (options_.max_event_bytes != 0) {
+    // At least 64 chunks in the budget, chunks of 64 KiB .. the default.
+    uint32_t shift = options_.event_chunk_shift;
+    while (shift > 16 && (options_.max_event_bytes >> shift) < 64) --shift;
+    options_.event_chunk_shift = shift;
+    budget_ = std::make_unique<internal::EventBudget>(
+        options_.max_event_bytes, uint64_t{1} << shift);
+  }
+}
+
+TraceWriter::~TraceWriter() {
+  if (absl::Status s = Close(); !s.ok() && !options_.quiet)
+    std::fprintf(stderr, "tracestore: closing %s: %s\n", options_.path.c_str(),
+                 s.ToString().c_str());
+}
 
 absl::StatusOr<std::unique_ptr<TraceWriter>> TraceWriter::Create(
     TraceOptions options) {
   if (options.path.empty())
     return absl::InvalidArgumentError("trace path is empty");
+  if (options.max_event_bytes != 0 &&
+      (options.max_event_bytes < kMinMaxEventBytes ||
+       !options.pool_event_stores))
+    return absl::InvalidArgumentError(absl::StrCat(
+        "max_event_bytes must be 0 or at least ", kMinMaxEventBytes,
+        " bytes (4 MiB), with pooled event stores; got ",
+        options.max_event_bytes));
   std::unique_ptr<TraceWriter> trace(new TraceWriter(std::move(options)));
   TS_RETURN_IF_ERROR(trace->Open());
   return trace;
@@ -89,6 +112,7 @@ absl::Status TraceWriter::Open() {
   h.version = options_.pool_event_stores
                   ? format::kTraceVersion
                   : format::kTraceVersionOneStorePerThread;
+  h.max_event_bytes = options_.max_event_bytes;
   h.header_bytes = format::kTraceHeaderBytes;
   h.clock_source = static_cast<uint32_t>(clock_.source());
   h.ticks_per_second = clock_.ticks_per_second();
@@ -129,12 +153,6 @@ absl::Status TraceWriter::Open() {
       static_cast<uint32_t>(format::TraceState::kRecording),
       std::memory_order_release);
   return absl::OkStatus();
-}
-
-TraceWriter::~TraceWriter() {
-  if (absl::Status s = Close(); !s.ok() && !options_.quiet)
-    std::fprintf(stderr, "tracestore: closing %s: %s\n", options_.path.c_str(),
-                 s.ToString().c_str());
 }
 
 void TraceWriter::OnStop(const absl::Status& why) {
@@ -222,8 +240,29 @@ EventWriter* TraceWriter::StartThread(uint64_t os_tid, std::string_view name) {
     // store is the thread's and is named by its index).
     const uint32_t n =
         pooled ? static_cast<uint32_t>(event_writers_.size()) : index;
-    auto store = CreateStore(EventsFileName(n), StoreKind::kEvents,
-                             options_.event_chunk_shift, n);
+    if (budget_ && !budget_->TakeStore()) {
+      // No room for one more ring: the thread is not recorded, and the
+      // header says so (readers report it).
+      std::atomic_ref<uint64_t> count(header_->unrecorded_threads);
+      const uint64_t before = count.load(std::memory_order_relaxed);
+      count.store(before + 1, std::memory_order_release);
+      if (before == 0 && !options_.quiet)
+        std::fprintf(stderr,
+                     "tracestore: --max-size %llu leaves no room for one more "
+                     "thread's events; threads that start while %zu others "
+                     "run are not recorded (the trace counts them)\n",
+                     static_cast<unsigned long long>(options_.max_event_bytes),
+                     event_writers_.size());
+      return nullptr;
+    }
+    StoreWriter::Options o;
+    o.env = env_;
+    o.path = options_.path + "/" + EventsFileName(n);
+    o.kind = StoreKind::kEvents;
+    o.chunk_shift = options_.event_chunk_shift;
+    o.thread_index = n;
+    o.ring_budget = budget_.get();
+    auto store = StoreWriter::Create(o, filler_.get());
     if (!store.ok()) {
       filler_->Stop(store.status());
       return nullptr;

@@ -5,6 +5,7 @@
 #include <xxhash.h>
 
 #include <algorithm>
+#include <atomic>
 #include <iterator>
 #include <vector>
 
@@ -25,6 +26,22 @@ void VerifyChecksumClaims(const StoreReader& s, VerifyReport& report) {
   report.chunks_checked += s.chunks_checked();
   if (h.flags & format::kStoreMutableRecords) return;
   const uint64_t per_chunk = s.chunk_bytes() / s.record_bytes();
+  if (s.ring()) {
+    // A ring's chunks are sealed in logical order without a cap; its
+    // window's checksums were checked by the reader.
+    const uint64_t full = s.committed() / per_chunk;
+    const uint64_t sealed = s.sealed_chunks();
+    if (sealed > full)
+      report.errors.push_back(absl::StrCat(s.path(), ": header claims ", sealed,
+                                           " sealed chunks, the ring has had ",
+                                           full, " full chunks"));
+    else if (s.closed() && s.problem().empty() &&
+             sealed * per_chunk + h.tail_records != s.committed())
+      report.errors.push_back(absl::StrCat(
+          s.path(), ": closed with ", s.committed(), " records but ", sealed,
+          " sealed chunks and a tail of ", h.tail_records));
+    return;
+  }
   const bool truncated = s.count() < s.committed();
   // Against what the header claims, not what the file still holds: a
   // truncated store is reported as that, not as a checksum puzzle.
@@ -89,9 +106,21 @@ void VerifyZeros(const StoreReader& s, VerifyReport& report) {
   const format::StoreHeader& h = s.header();
   if (!AllZero(h.reserved0, sizeof(h.reserved0)) || h.reserved1 != 0 ||
       !AllZero(h.padding, sizeof(h.padding)) ||
-      (h.flags & ~format::kStoreMutableRecords) != 0)
+      (h.flags & ~(format::kStoreMutableRecords | format::kStoreRing)) != 0 ||
+      (!s.ring() && h.ring_slots != 0))
     report.errors.push_back(
         s.path() + ": reserved header fields are not zero");
+  if (s.ring()) {
+    const uint64_t slots = std::atomic_ref<const uint64_t>(h.ring_slots)
+                               .load(std::memory_order_acquire);
+    bool bad = slots > format::kMaxRingSlots;
+    for (uint64_t k = 0; k < format::kMaxRingSlots && !bad; ++k)
+      bad = h.ring[k].reserved != 0 ||
+            (slots != 0 && k >= slots &&
+             !AllZero(&h.ring[k], sizeof(format::RingSlot)));
+    if (bad) report.errors.push_back(s.path() + ": bad ring slot table");
+    return;
+  }
   if (!s.closed()) return;  // the filler may be writing the next slot
   const uint64_t sealed =
       std::min<uint64_t>(s.sealed_chunks(), format::kMaxSealedChunks);
@@ -111,6 +140,10 @@ void VerifyTraceHeader(const TraceReader& t, VerifyReport& report) {
        !AllZero(text + h.properties_bytes, end - h.properties_bytes)))
     report.errors.push_back(
         t.path() + "/trace.header: reserved fields are not zero");
+  if (h.version < format::kTraceVersion &&
+      (h.max_event_bytes != 0 || h.unrecorded_threads != 0))
+    report.errors.push_back(t.path() +
+                            "/trace.header: reserved fields are not zero");
   if (h.stop_reason > static_cast<uint32_t>(format::StopReason::kIoError))
     report.errors.push_back(t.path() + "/trace.header: bad stop reason");
 }
@@ -190,6 +223,14 @@ absl::StatusOr<VerifyReport> VerifyTrace(const std::string& path, Env* env) {
             ? "recording stopped early: the disk was full"
             : "recording stopped early: an I/O error");
 
+  if (t.max_event_bytes() != 0) {
+    uint64_t overwritten = 0;
+    for (uint32_t i = 0; i < t.threads().size(); ++i)
+      overwritten += t.events_first(i);
+    report.notes.push_back(absl::StrCat(
+        "flight recorder (max ", t.max_event_bytes(), " bytes of events): ",
+        overwritten, " older events overwritten; verified the window"));
+  }
   VerifyTraceHeader(t, report);
   VerifyChunkSizes(t, report);
   uint64_t dropped = 0;

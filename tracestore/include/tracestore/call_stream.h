@@ -24,6 +24,13 @@
 // reports are the rows of the `calls` table, with the same start, end,
 // depth, parent and child time.
 //
+// A flight-recorder thread whose window starts inside calls opens, before
+// its first event, the calls open at the window start (FramesOpenAtWindowStart,
+// flagged kSliceStartsBeforeWindow), as CallTree does. A close that matches
+// none of them later (a frame further out, seen only now) is counted in
+// unmatched(). When a ring's window start moves (TraceReader::window_moves),
+// what was reported is stale: the owner starts over with Reset().
+//
 // Thread-safety: none; one thread at a time. The spans passed to a visitor
 // are valid only during the call.
 
@@ -51,6 +58,7 @@ struct OpenCall {
   uint32_t function;     // function id of the opening event (0: none)
   uint32_t call_line;    // the opening event's value: the caller's line
   uint8_t open_kind;     // format::EventKind of the opening event
+  uint8_t flags = 0;     // kSliceStartsBeforeWindow (calls.h)
 };
 
 // Receives calls from a CallStream. `stack` holds the thread's open calls,
@@ -124,6 +132,12 @@ class CallStream {
   }
   uint64_t processed_events() const { return processed_events_; }
   uint64_t unmatched() const { return unmatched_; }
+  // Forgets everything (a moved window: see above).
+  void Reset() {
+    threads_.clear();
+    processed_events_ = 0;
+    unmatched_ = 0;
+  }
 
  private:
   struct ThreadState {

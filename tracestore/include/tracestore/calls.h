@@ -23,13 +23,24 @@
 //     counted in unmatched(). The search looks at most kMaxCloseSearch
 //     levels down, so damaged input cannot make it quadratic.
 //   - line (6) and mark (9) events are not slices.
+//   - A flight-recorder trace's thread whose window starts inside calls
+//     (TraceReader::window_truncated) shows closes whose calls fell out of
+//     the window. Those calls are shown as slices that start at the
+//     thread's first event in the window, flagged kSliceStartsBeforeWindow
+//     (their true start is earlier: their duration is a lower bound), one
+//     per level, outermost first and parents of what opened in the window.
 //   - A slice still open has no end while its thread runs. Once the thread
 //     has ended (every thread has when the trace is closed), its open slices
 //     are closed at the thread's end time. A trace whose writer died keeps
 //     them open.
 //
 // A slice's id is the row id (event_scan.h) of the event that opened it, so
-// it is stable while the trace grows and equals that event's id.
+// it is stable while the trace grows and equals that event's id. A slice
+// flagged kSliceStartsBeforeWindow takes the ids of the positions just
+// before the window (its opening event was overwritten).
+//
+// A ring's window start moving (TraceReader::window_moves) makes Update()
+// start over from the new window.
 //
 // Thread-safety: none; one thread at a time.
 
@@ -48,10 +59,21 @@
 
 namespace tracestore {
 
+// CallSlice::flags: the call started before its thread's window (its
+// start_ticks is the window's start, not the call's).
+inline constexpr uint8_t kSliceStartsBeforeWindow = 1u << 0;
+
+// The calls open at the start of a thread's window: the functions of the
+// closes in `events` that match no call opened in them (by the rules
+// above), outermost first. Empty when the window starts outside any call.
+std::vector<uint32_t> FramesOpenAtWindowStart(
+    std::span<const format::EventRecord> events);
+
 struct CallSlice {
   static constexpr uint64_t kOpen = std::numeric_limits<uint64_t>::max();
 
-  uint64_t open_index;   // index (in its thread) of the opening event
+  uint64_t open_index;   // index (in its thread's whole record, see
+                         // TraceReader::events_first) of the opening event
   uint64_t start_ticks;  // ticks since the trace started
   uint64_t end_ticks;    // kOpen while open; never below start_ticks
   uint64_t child_ticks;  // time spent in its closed children
@@ -60,7 +82,8 @@ struct CallSlice {
   uint32_t call_line;    // the opening event's value: the caller's line
   uint32_t depth;        // 0 for a root
   uint8_t open_kind;     // format::EventKind of the opening event
-  uint8_t reserved[3];
+  uint8_t flags;         // kSlice*
+  uint8_t reserved[2];
 
   bool open() const { return end_ticks == kOpen; }
   uint64_t dur_ticks() const { return end_ticks - start_ticks; }
@@ -102,14 +125,21 @@ class CallTree {
     return threads_[thread].slices;
   }
   uint64_t size() const;  // slices in all threads
-  uint64_t unmatched() const { return unmatched_; }
+  uint64_t unmatched() const;
+  // Slices flagged kSliceStartsBeforeWindow.
+  uint64_t started_before_window() const;
 
  private:
   struct ThreadCalls {
     std::vector<CallSlice> slices;
     std::vector<uint64_t> stack;  // indexes of open slices, innermost last
     uint64_t processed = 0;       // events consumed
+    uint64_t base = 0;            // TraceReader::events_first
+    uint64_t unmatched = 0;
+    uint64_t before_window = 0;   // slices flagged kSliceStartsBeforeWindow
     bool finished = false;        // ended: open slices were closed
+    bool truncated = false;       // window_truncated when processing began
+    bool rebuild = false;         // a close matched nothing: start over
   };
   void Process(ThreadCalls& t, std::span<const format::EventRecord> events);
   void Close(ThreadCalls& t, uint32_t function, uint64_t ticks);
@@ -118,7 +148,7 @@ class CallTree {
 
   std::vector<ThreadCalls> threads_;
   std::unique_ptr<PostingIndex> functions_;
-  uint64_t unmatched_ = 0;
+  uint64_t window_moves_ = 0;
 };
 
 // A ScanFilter (ids, times, threads, functions) plus a depth range.

@@ -14,6 +14,9 @@
 // Ids. A row's id packs its thread and its position in that thread:
 // (thread << 40) | index (MakeRowId). Rows only ever get appended, so an id
 // never changes while a live trace grows, and ids increase along a scan.
+// The index counts every event the thread recorded: in a flight-recorder
+// trace whose window lost a thread's first events, its ids start at
+// TraceReader::events_first (and stay the same as the window moves).
 //
 // Seeks. Events of a thread are in time order (format.h), so a time range is
 // two binary searches per thread; an id range is arithmetic. On a damaged
@@ -258,7 +261,10 @@ class EventScan {
   void Next() { scan_.Next(); }
   uint32_t thread() const { return scan_.thread(); }
   uint64_t index() const { return scan_.index(); }
-  uint64_t id() const { return MakeRowId(scan_.thread(), scan_.index()); }
+  uint64_t id() const {
+    return MakeRowId(scan_.thread(), trace_.events_first(scan_.thread()) +
+                                         scan_.index());
+  }
   const format::EventRecord& event() {
     if (scan_.thread() != span_thread_) {
       span_thread_ = scan_.thread();

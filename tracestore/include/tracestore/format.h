@@ -38,15 +38,21 @@ namespace tracestore::format {
 static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__,
               "the trace format is little-endian; add byte swapping first");
 
-// The version of the store files (StoreHeader::version).
+// The version of the store files (StoreHeader::version). Version 2 is an
+// events store in ring mode (kStoreRing: a flight recorder's bounded store,
+// see "Ring event stores" below); every other store is version 1. Readers
+// read both.
 inline constexpr uint32_t kFormatVersion = 1;
+inline constexpr uint32_t kRingFormatVersion = 2;
 // The version of the trace layout (TraceHeader::version). Version 1: one
 // event store per thread, events.<thread index>.store, no segments.store.
 // Version 2: event stores are pooled, a thread's events are one segment of
-// one store, and segments.store says which (SegmentRecord). Readers read
-// both; writers write kTraceVersion.
+// one store, and segments.store says which (SegmentRecord). Version 3: as 2,
+// and event stores may be rings (TraceHeader::max_event_bytes != 0). Readers
+// read all three; writers write kTraceVersion.
 inline constexpr uint32_t kTraceVersionOneStorePerThread = 1;
-inline constexpr uint32_t kTraceVersion = 2;
+inline constexpr uint32_t kTraceVersionPooled = 2;
+inline constexpr uint32_t kTraceVersion = 3;
 inline constexpr char kTraceMagic[8] = {'T', 'S', 'T', 'R', 'A', 'C', 'E', 0};
 inline constexpr char kStoreMagic[8] = {'T', 'S', 'S', 'T', 'O', 'R', 'E', 0};
 
@@ -99,12 +105,19 @@ struct TraceHeader {
   uint64_t pid;                 // process that wrote the trace
   uint32_t properties_bytes;    // bytes of properties text after the header
   uint32_t stop_reason;         // StopReason
-  uint64_t reserved[32];
+  // Version 3 (zero before): the flight recorder's budget for all event
+  // stores together, in bytes of their files (0: unbounded, no rings), and
+  // the threads it could not record because the budget had no room left
+  // for one more store (counted, never silent).
+  uint64_t max_event_bytes;
+  uint64_t unrecorded_threads;
+  uint64_t reserved[30];
   uint8_t padding[kTraceHeaderBytes - 8 - 4 * 4 - 8 - 2 * 24 - 8 - 2 * 4 -
                   32 * 8];
 };
 static_assert(std::is_trivially_copyable_v<TraceHeader> &&
               sizeof(TraceHeader) == kTraceHeaderBytes);
+static_assert(offsetof(TraceHeader, max_event_bytes) == 96);
 // The properties text follows at kTraceHeaderBytes: UTF-8 "key\0value\0"
 // pairs, properties_bytes long in all. Well-known keys: "command_line",
 // "interpreter", "include", "exclude", "created_by".
@@ -131,6 +144,34 @@ inline constexpr uint32_t kStoreFieldsBytes = 4096;
 inline constexpr uint32_t kMaxSealedChunks =
     (kStoreHeaderBytes - kStoreFieldsBytes) / sizeof(uint64_t);
 
+// Ring event stores (kStoreRing). The file holds `ring_slots` chunk-sized
+// slots after the header; logical chunk c (records [c * per_chunk,
+// (c + 1) * per_chunk) of the store's ever-growing record sequence) lives in
+// slot c % ring_slots. While ring_slots is 0 the store is still growing and
+// chunk c lives in slot c (the same thing for every c below the final ring
+// size). The checksum region holds one RingSlot per slot instead of one
+// checksum per chunk:
+//
+//   chunk    c + 1 of the logical chunk the slot holds, or is about to hold;
+//            0: never used. Stored (release) by the writer *before* any
+//            byte of chunk c is written into the slot. A reader loads it
+//            before and after copying the chunk (seqlock): a change means
+//            the slot was reused meanwhile and the copy is discarded.
+//   sealed   c + 1 once `checksum` holds chunk c's xxHash64 (release,
+//            after the checksum).
+//
+// The window a reader sees is the newest run of chunks whose slots still
+// hold them, ending at `committed`; its first record is
+// (oldest such chunk) * per_chunk.
+struct RingSlot {
+  uint64_t chunk;
+  uint64_t sealed;
+  uint64_t checksum;
+  uint64_t reserved;
+};
+inline constexpr uint32_t kMaxRingSlots =
+    (kStoreHeaderBytes - kStoreFieldsBytes) / sizeof(RingSlot);
+
 struct StoreHeader {
   char magic[8];           // kStoreMagic
   uint32_t version;        // kFormatVersion
@@ -155,19 +196,29 @@ struct StoreHeader {
   uint32_t reserved1;
   uint64_t tail_records;   // at close: records in the last partial chunk
   uint64_t tail_checksum;  // at close: xxHash64 of those records
-  uint8_t padding[kStoreFieldsBytes - 176];
-  // xxHash64 (seed 0) of each full chunk's bytes, in chunk order.
-  uint64_t chunk_checksums[kMaxSealedChunks];
+  // Ring stores: the number of slots once the ring stopped growing (release;
+  // 0 while it grows). Other stores: 0.
+  uint64_t ring_slots;
+  uint8_t padding[kStoreFieldsBytes - 184];
+  union {
+    // xxHash64 (seed 0) of each full chunk's bytes, in chunk order.
+    uint64_t chunk_checksums[kMaxSealedChunks];
+    // Ring stores (kStoreRing) instead: one entry per slot.
+    RingSlot ring[kMaxRingSlots];
+  };
 };
 // StoreHeader::flags: records are rewritten in place (threads.store: end
 // time), so its chunks carry no checksums.
 inline constexpr uint32_t kStoreMutableRecords = 1u << 0;
+// StoreHeader::flags: an events store in ring mode (version 2, RingSlot).
+inline constexpr uint32_t kStoreRing = 1u << 1;
 
 static_assert(std::is_trivially_copyable_v<StoreHeader> &&
               sizeof(StoreHeader) == kStoreHeaderBytes);
 static_assert(offsetof(StoreHeader, committed) == 64);
 static_assert(offsetof(StoreHeader, sealed_chunks) == 128);
 static_assert(offsetof(StoreHeader, tail_checksum) == 168);
+static_assert(offsetof(StoreHeader, ring_slots) == 176);
 static_assert(offsetof(StoreHeader, chunk_checksums) == kStoreFieldsBytes);
 
 // ---------------------------------------------------------------------------
@@ -298,8 +349,12 @@ struct SegmentRecord {
   uint32_t store;   // N of events.<N>.store
   uint32_t thread;  // ThreadRecord index
   uint32_t ended;   // 0 while the thread runs; 1 once `end` is set
-  uint32_t reserved;
+  uint32_t flags;   // kSegment* (version 3; 0 before)
 };
+// SegmentRecord::flags: the thread's events before `first` were lost to a
+// ring's window (a snapshot of a flight-recorder trace writes this), so
+// its first events may close calls that opened before them.
+inline constexpr uint32_t kSegmentStartsInWindow = 1u << 0;
 static_assert(std::is_trivially_copyable_v<SegmentRecord> &&
               sizeof(SegmentRecord) == 32);
 

@@ -97,6 +97,7 @@ class Profile final : public CallVisitor {
 
   CallStream stream_;
   std::vector<std::unique_ptr<ThreadData>> threads_;
+  uint64_t window_moves_ = 0;  // a moved ring window: start over
 };
 
 // The trace clock now, in ticks since the trace started, estimated from

@@ -16,8 +16,17 @@
 // The store is mapped at exactly its size once closed, with bounded room to
 // grow while live, and keeps no file descriptor open (env.h).
 //
+// Ring stores (format.h, "Ring event stores"; a flight recorder's events):
+// each Refresh() copies the store's current window into memory the reader
+// owns, seqlock-style: a chunk's slot entry is loaded before and after its
+// copy, and a chunk whose slot was reused meanwhile is left out (with every
+// older one), so Records() never shows a torn or half-overwritten record.
+// Records() then holds records [first(), first() + count()) of the store's
+// record sequence; first() is 0 for every other store.
+//
 // Thread-safety: one thread at a time. Spans from Records() stay valid until
-// the next Refresh() that changes generation() (a remap), or destruction.
+// the next Refresh() that changes generation() (a remap, or a ring's new
+// copy), or destruction.
 
 #ifndef TRACESTORE_STORE_READER_H_
 #define TRACESTORE_STORE_READER_H_
@@ -52,12 +61,20 @@ class StoreReader {
   // Re-reads the committed count and maps any growth.
   absl::Status Refresh();
 
-  // Records visible as of the last Open/Refresh.
+  // Records visible as of the last Open/Refresh (Records().size()).
   uint64_t count() const { return count_; }
+  // The index, in the store's record sequence, of Records()[0]: where a
+  // ring's window starts (0 for other stores).
+  uint64_t first() const { return first_; }
+  bool ring() const { return ring_; }
+  // Ring stores: how many times a refresh found the window start moved.
+  uint64_t window_moves() const { return window_moves_; }
   // The committed count the header claimed at the last refresh (differs from
   // count() only for a truncated file).
   uint64_t committed() const { return committed_; }
-  const std::byte* data() const { return map_ + format::kStoreHeaderBytes; }
+  const std::byte* data() const {
+    return ring_ ? window_.data() : map_ + format::kStoreHeaderBytes;
+  }
   template <class R>
   std::span<const R> Records() const {
     return {reinterpret_cast<const R*>(data()), static_cast<size_t>(count_)};
@@ -93,6 +110,7 @@ class StoreReader {
       : file_(std::move(file)) {}
   absl::Status MapAtLeast(uint64_t bytes);
   void VerifyNewChunks();
+  absl::Status RefreshRing();
 
   std::unique_ptr<ReadableFile> file_;
   const std::byte* map_ = nullptr;
@@ -106,6 +124,12 @@ class StoreReader {
   bool tail_verified_ = false;
   uint64_t chunks_checked_ = 0;
   std::vector<std::string> checksum_problems_;
+  // Ring stores.
+  bool ring_ = false;
+  uint64_t first_ = 0;
+  uint64_t window_moves_ = 0;
+  bool ring_final_ = false;  // closed and copied: never changes again
+  std::vector<std::byte> window_;
 };
 
 }  // namespace tracestore

@@ -37,6 +37,7 @@ namespace tracestore {
 
 namespace internal {
 class PageFiller;
+class EventBudget;
 }
 
 class StoreWriter {
@@ -50,6 +51,12 @@ class StoreWriter {
     // Records may be rewritten in place (RecordAddress); such a store keeps
     // every chunk mapped and carries no checksums.
     bool mutable_records = false;
+    // Ring mode (events stores of a flight recorder, format.h "Ring event
+    // stores"): the store grows while `ring_budget` grants chunks, then
+    // reuses its oldest chunk. The caller has taken the store's minimum
+    // from the budget (EventBudget::TakeStore). The append path is the
+    // same; a reused chunk is already allocated, mapped and faulted in.
+    internal::EventBudget* ring_budget = nullptr;
   };
 
   // Creates the file, maps and pre-faults its first chunk, and registers
@@ -148,6 +155,10 @@ class StoreWriter {
   uint64_t sealed_ = 0;   // chunks with a checksum in the header
   std::vector<std::byte*> retained_;  // mutable stores: every left chunk
   bool first_chunk_partial_ = false;  // chunk 0 not fully pre-faulted yet
+  // Ring mode: every slot stays mapped; the ring is fixed once it may not
+  // grow.
+  std::vector<std::byte*> slots_;
+  bool ring_fixed_ = false;
 };
 
 }  // namespace tracestore

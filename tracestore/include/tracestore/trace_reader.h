@@ -96,6 +96,26 @@ class TraceReader {
   std::string EventStoreFile(uint32_t thread_index) const;
   // Events of every store (each event belongs to one thread).
   uint64_t total_events() const;
+
+  // Flight-recorder traces (format.h, "Ring event stores"): what the
+  // window holds. events(t) are events [events_first(t), events_first(t) +
+  // events(t).size()) of everything thread t recorded; events_first(t) > 0
+  // means its older events were overwritten. A thread whose window starts
+  // inside calls (window_truncated) may close calls it shows no start for:
+  // calls.h shows them as starting at the thread's first event, flagged.
+  uint64_t events_first(uint32_t thread_index) const;
+  bool window_truncated(uint32_t thread_index) const;
+  // The time (ticks since start) from which every thread's events are
+  // whole: the latest first event of a truncated thread; 0 when no thread
+  // lost events.
+  uint64_t WindowStartTicks() const;
+  // Moves so far of any ring's window start (a reader's derived structures
+  // built over the old window must be rebuilt when it changes).
+  uint64_t window_moves() const;
+  // The budget of a flight-recorder trace (0: unbounded) and the threads it
+  // had no room for (trace header, version 3).
+  uint64_t max_event_bytes() const;
+  uint64_t unrecorded_threads() const;
   // Version 2: event stores are pooled and segments.store maps threads.
   bool pooled() const;
 

@@ -93,6 +93,7 @@ class TraceView {
   std::unique_ptr<CallTree> calls_;
   std::unique_ptr<PostingIndex> event_functions_;
   std::unique_ptr<FirstCodeRanges> first_code_ranges_;
+  uint64_t window_moves_ = 0;  // TraceReader::window_moves at last index
 };
 
 }  // namespace tracestore

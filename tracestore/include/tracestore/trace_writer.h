@@ -52,6 +52,7 @@ namespace tracestore {
 
 namespace internal {
 class PageFiller;
+class EventBudget;
 }
 
 struct TraceOptions {
@@ -67,7 +68,18 @@ struct TraceOptions {
   // false: the version 1 layout (one events store per thread, closed at
   // thread end; no pooling). For tests of the readers' compatibility.
   bool pool_event_stores = true;
+  // Flight-recorder mode: the event stores' files together never exceed
+  // this many bytes; each store is a ring that keeps its newest events
+  // (format.h, "Ring event stores"; the budget policy is event_budget.h's).
+  // 0: unbounded. Needs the pooled layout; at least kMinMaxEventBytes.
+  // Event chunks shrink (to no less than 64 KiB) so that the budget holds
+  // at least 64 of them.
+  uint64_t max_event_bytes = 0;
 };
+
+// The smallest flight-recorder budget: one store's minimum ring of 64 KiB
+// chunks, with room for a few threads.
+inline constexpr uint64_t kMinMaxEventBytes = uint64_t{4} << 20;
 
 struct FunctionInfo {
   std::string_view module;
@@ -156,6 +168,9 @@ class TraceWriter {
 
   // True once recording stopped (disk full, I/O error).
   bool stopped() const;
+  // The flight-recorder budget (0: unbounded) and the event chunk size used.
+  uint64_t max_event_bytes() const { return options_.max_event_bytes; }
+  uint32_t event_chunk_shift() const { return options_.event_chunk_shift; }
 
   // Ends running threads, seals and closes every store, writes the close
   // anchor and marks the trace closed. Idempotent.
@@ -185,6 +200,7 @@ class TraceWriter {
   std::unique_ptr<WritableFile> header_file_;
   format::TraceHeader* header_ = nullptr;
   std::unique_ptr<internal::PageFiller> filler_;
+  std::unique_ptr<internal::EventBudget> budget_;  // flight recorder only
 
   mutable std::mutex mu_;  // guards everything below
   bool closed_ = false;
