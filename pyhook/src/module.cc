@@ -20,6 +20,8 @@
 #include "compat.h"
 #include "perf_files.h"
 #include "recorder.h"
+#include "tracestore/snapshot.h"
+#include "tracestore/trace_reader.h"
 
 namespace tracestore::pyhook {
 
@@ -380,7 +382,31 @@ PyObject* AbandonInChild(PyObject*, PyObject*) {
   Py_RETURN_NONE;
 }
 
+// snapshot(trace, out): copies the window `trace` shows now into the new
+// trace `out` (tracestore/snapshot.h), without the GIL: the program's other
+// threads run (and record) meanwhile. The calling thread should be quiet.
+PyObject* SnapshotPy(PyObject*, PyObject* args) {
+  const char* source = nullptr;
+  const char* out = nullptr;
+  if (!PyArg_ParseTuple(args, "ss", &source, &out)) return nullptr;
+  absl::Status status;
+  std::string source_path = source, out_path = out;
+  Py_BEGIN_ALLOW_THREADS
+  auto trace = tracestore::TraceReader::Open(source_path);
+  status = trace.ok() ? tracestore::WriteSnapshot(**trace, out_path)
+                      : trace.status();
+  Py_END_ALLOW_THREADS
+  if (!status.ok()) {
+    PyErr_Format(PyExc_OSError, "snapshot of %s to %s: %s", source, out,
+                 std::string(status.message()).c_str());
+    return nullptr;
+  }
+  Py_RETURN_NONE;
+}
+
 PyMethodDef kMethods[] = {
+    {"snapshot", SnapshotPy, METH_VARARGS,
+     "snapshot(trace, out): copy the trace's current window into out."},
     {"start", reinterpret_cast<PyCFunction>(reinterpret_cast<void (*)()>(Start)),
      METH_VARARGS | METH_KEYWORDS,
      "start(path, include=(), exclude=(), exclude_dirs=(), keep_dirs=(), "

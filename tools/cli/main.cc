@@ -6,6 +6,7 @@
 //   tracestore export --format sqlite run.trace -o run.db
 //   tracestore export run.trace --format html -o run.html
 //   tracestore top run.trace
+//   tracestore snapshot live.trace incident.trace
 
 #include <cstdio>
 #include <cstring>
@@ -26,7 +27,10 @@ constexpr char kUsage[] =
     "                 SQL over calls, events, functions, threads, marks\n"
     "  top TRACE      live view of the hottest functions (q quits)\n"
     "  export TRACE --format FORMAT -o OUT [--force]\n"
-    "                 chrome, speedscope, collapsed, html, or sqlite\n";
+    "                 chrome, speedscope, collapsed, html, or sqlite\n"
+    "  snapshot TRACE OUT\n"
+    "                 copy the current window of a (live) trace into a\n"
+    "                 normal trace\n";
 
 }  // namespace
 
@@ -44,6 +48,7 @@ int main(int argc, char** argv) {
   if (command == "query") return RunQuery(args);
   if (command == "export") return RunExport(args);
   if (command == "top") return RunTop(args);
+  if (command == "snapshot") return RunSnapshot(args);
   std::fprintf(stderr, "tracestore: unknown command '%s'\n\n%s",
                command.c_str(), kUsage);
   return kExitUsage;

@@ -167,6 +167,8 @@ absl::Status StoreReader::RefreshRing() {
   const format::StoreHeader* h = header_;
   // closed first: once it reads 1, committed below is final.
   const bool was_closed = closed();
+  // Before committed, so that it never exceeds the full chunks of it.
+  sealed_at_refresh_ = LoadAcquire(h->sealed_chunks);
   const uint64_t committed = LoadAcquire(h->committed);
   // After committed: a count that covers a reused slot's records comes
   // with the ring size that maps them (the writer stores it first).
@@ -263,7 +265,10 @@ absl::Status StoreReader::RefreshRing() {
   ++generation_;
   // Checksums: each sealed chunk once, as it first shows; the tail once
   // the store is closed.
-  for (uint64_t c = lo; c < hi; ++c) {
+  // Only chunks the window holds whole: the writer may have sealed the
+  // last one after we read `committed`.
+  const uint64_t whole = std::min(hi, committed / per_chunk);
+  for (uint64_t c = lo; c < whole; ++c) {
     if (!sealed[c - lo] || c < verified_chunks_) continue;
     verified_chunks_ = c + 1;
     ++chunks_checked_;

@@ -30,7 +30,7 @@ void VerifyChecksumClaims(const StoreReader& s, VerifyReport& report) {
     // A ring's chunks are sealed in logical order without a cap; its
     // window's checksums were checked by the reader.
     const uint64_t full = s.committed() / per_chunk;
-    const uint64_t sealed = s.sealed_chunks();
+    const uint64_t sealed = s.sealed_at_refresh();
     if (sealed > full)
       report.errors.push_back(absl::StrCat(s.path(), ": header claims ", sealed,
                                            " sealed chunks, the ring has had ",

@@ -46,11 +46,12 @@ from ._session import (  # noqa: E402
     mark,
     mark_range,
     mark_stack,
+    snapshot,
     trace_path,
     tracing,
 )
 
 __all__ = [
     "default_hook", "disable", "enable", "enable_if", "is_active", "mark",
-    "mark_range", "mark_stack", "trace_path", "tracing",
+    "mark_range", "mark_stack", "snapshot", "trace_path", "tracing",
 ]

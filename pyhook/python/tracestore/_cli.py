@@ -2,13 +2,15 @@
 
     python -m tracestore record [-o TRACE] [-i PREFIX]... [-x PREFIX]...
         [--exclude-stdlib] [--lines] [--c-calls] [--hook HOOK] [--no-threads]
-        [--follow-children] -- script.py ARGS     (or -- -m module ARGS)
+        [--follow-children] [--max-size SIZE [--snapshot-signal SIG]]
+        -- script.py ARGS     (or -- -m module ARGS)
     python -m tracestore attach PID [-o TRACE] [-i PREFIX]... [-x PREFIX]...
         [--mode MODE] [--hook HOOK] [--duration SECONDS]    (CPython 3.14+)
     python -m tracestore detach PID
     python -m tracestore query TRACE [--csv|--json] "SQL"
     python -m tracestore info|verify TRACE
-    python -m tracestore --enable [VAR] | --disable
+    python -m tracestore snapshot TRACE OUT
+    python -m tracestore --enable [VAR] [--max-size SIZE] | --disable
 """
 
 import os
@@ -84,6 +86,14 @@ def _record_parser():
     p.add_argument("--no-perf-files", action="store_true",
                    help="stack mode: do not write /tmp/perf-<pid>.map and "
                         "/tmp/jit-<pid>.dump")
+    p.add_argument("--max-size", metavar="SIZE",
+                   help="flight recorder: keep the newest events of every "
+                        "thread in at most SIZE bytes of event files (e.g. "
+                        "512M, 4G) and record for as long as the program "
+                        "runs")
+    p.add_argument("--snapshot-signal", metavar="SIG",
+                   help="with --max-size: on signal SIG (e.g. USR2), copy "
+                        "the current window into TRACE-snapshot-N")
     p.add_argument("-q", "--quiet", action="store_true",
                    help="print nothing of our own")
     return p
@@ -144,7 +154,8 @@ _RECORD_FLAGS = {
 _RECORD_VALUES = {
     "-o": "output", "--output": "output", "-i": "include",
     "--include": "include", "-x": "exclude", "--exclude": "exclude",
-    "--hook": "hook", "--mode": "mode",
+    "--hook": "hook", "--mode": "mode", "--max-size": "max_size",
+    "--snapshot-signal": "snapshot_signal",
 }
 _RECORD_CHOICES = {
     "hook": ("eval-frame", "monitoring", "setprofile"),
@@ -164,7 +175,7 @@ def _parse_record_options(options):
     args = _Options()
     for name in _RECORD_FLAGS.values():
         setattr(args, name, False)
-    args.output = args.hook = None
+    args.output = args.hook = args.max_size = args.snapshot_signal = None
     args.include, args.exclude, args.mode = [], [], "instrumented"
     i = 0
     while i < len(options):
@@ -197,7 +208,7 @@ def _record(argv):
         for i, a in enumerate(argv):
             if not a.startswith("-") and (i == 0 or argv[i - 1] not in (
                     "-o", "--output", "-i", "--include", "-x", "--exclude",
-                    "--hook", "--mode")):
+                    "--hook", "--mode", "--max-size", "--snapshot-signal")):
                 options, target = argv[:i], argv[i:]
                 break
         else:
@@ -229,6 +240,23 @@ def _record(argv):
             return 2
     from tracestore import _session
 
+    max_size = None
+    if args.max_size is not None:
+        try:
+            max_size = _session.parse_size(args.max_size)
+        except ValueError as e:
+            print("tracestore: --max-size: %s" % e, file=sys.stderr)
+            return 2
+    if args.snapshot_signal is not None:
+        if max_size is None:
+            print("tracestore: --snapshot-signal needs --max-size (a full "
+                  "trace is its own snapshot)", file=sys.stderr)
+            return 2
+        try:
+            _session.parse_signal(args.snapshot_signal)
+        except ValueError as e:
+            print("tracestore: --snapshot-signal: %s" % e, file=sys.stderr)
+            return 2
     if args.output:
         output = os.path.abspath(args.output)
         parent = os.path.dirname(output) or "."
@@ -264,12 +292,14 @@ def _record(argv):
         "quiet": args.quiet,
         "mode": args.mode,
         "perf_files": not args.no_perf_files,
+        "max_size": max_size,
+        "snapshot_signal": args.snapshot_signal,
     }
     from tracestore import _launch
     return _launch.exec_traced(run, config)
 
 
-def _enable_pth(var, disable):
+def _enable_pth(var, disable, max_size=None):
     import site
     import sysconfig
     target = sysconfig.get_paths()["purelib"]
@@ -284,8 +314,9 @@ def _enable_pth(var, disable):
     pkg_parent = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     from tracestore import _session
     line = ("import os, sys; %s and (sys.path.append(%r) or "
-            "__import__('tracestore')._session._enable_if_at_startup(%r))\n"
-            % (_session.env_enabled_source(var), pkg_parent, var))
+            "__import__('tracestore')._session._enable_if_at_startup(%r%s))\n"
+            % (_session.env_enabled_source(var), pkg_parent, var,
+               ", max_size=%d" % max_size if max_size else ""))
     try:
         with open(pth, "w") as f:
             f.write(line)
@@ -307,11 +338,22 @@ def main(argv):
         return _record(rest)
     if cmd in ("attach", "detach"):
         return _attach(rest, detach=cmd == "detach")
-    if cmd in ("query", "info", "verify", "export", "top"):
+    if cmd in ("query", "info", "verify", "export", "top", "snapshot"):
         return _run_native([cmd] + rest)
     if cmd == "--enable":
+        max_size = None
+        if "--max-size" in rest:
+            i = rest.index("--max-size")
+            from tracestore import _session
+            try:
+                max_size = _session.parse_size(
+                    rest[i + 1] if i + 1 < len(rest) else "")
+            except ValueError as e:
+                print("tracestore: --max-size: %s" % e, file=sys.stderr)
+                return 2
+            rest = rest[:i] + rest[i + 2:]
         var = rest[0] if rest else "TRACESTORE_ENABLE"
-        return _enable_pth(var, disable=False)
+        return _enable_pth(var, disable=False, max_size=max_size)
     if cmd == "--disable":
         return _enable_pth(None, disable=True)
     print("tracestore: unknown command %r\n\n%s" % (cmd, USAGE), file=sys.stderr)

@@ -114,11 +114,54 @@ def _prefixes_property(prefixes):
     return "%s\n... (%d prefixes in all)" % (head, len(prefixes))
 
 
+_SIZE_UNITS = {"": 1, "K": 1 << 10, "M": 1 << 20, "G": 1 << 30,
+               "T": 1 << 40}
+# The smallest flight-recorder budget (TraceOptions: kMinMaxEventBytes).
+MIN_MAX_SIZE = 4 << 20
+
+
+def parse_size(value):
+    """Bytes from an int or a text like "512M", "4G", "1.5g", "300MiB"
+    (binary units: K = 1024); None stays None. ValueError otherwise."""
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        raise ValueError("a size must be a number of bytes or a text such "
+                         "as 512M, not %r" % (value,))
+    if isinstance(value, int):
+        n = value
+    else:
+        text = str(value).strip().upper()
+        for suffix in ("IB", "B"):
+            if text.endswith(suffix) and len(text) > len(suffix):
+                text = text[:-len(suffix)]
+                break
+        unit = text[-1:] if text[-1:] in _SIZE_UNITS and text[-1:] else ""
+        number = text[:-1] if unit else text
+        try:
+            n = int(float(number) * _SIZE_UNITS[unit]) if number else -1
+        except ValueError:
+            n = -1
+        if n < 0 or number.startswith(("-", "+")) or "E" in number \
+                or "N" in number:
+            raise ValueError("bad size %r: give bytes or a number with K, M, "
+                             "G or T (binary units), e.g. 512M" % (value,))
+    if n < MIN_MAX_SIZE:
+        raise ValueError("max_size %r is below the smallest budget, 4M"
+                         % (value,))
+    return n
+
+
 def enable(output=None, include=(), exclude=(), with_threads=True,
            lines=False, *, exclude_stdlib=False, hook=None, c_calls=False,
            properties=None, quiet=False, etw=False, mode="instrumented",
-           perf_files=True):
+           perf_files=True, max_size=None):
     """Starts recording into a new trace; returns its path.
+
+    max_size (bytes, or a text such as "512M" or "4G") makes it a flight
+    recorder: the trace's event files never hold more than that, and
+    recording keeps each thread's newest events, however long it runs
+    (README: "Flight recorder"). snapshot() copies the current window out.
 
     mode="instrumented" records every call and return. mode="stack" records
     none: each traced function runs through its own native trampoline, so
@@ -149,6 +192,7 @@ def enable(output=None, include=(), exclude=(), with_threads=True,
         raise ValueError("mode must be 'instrumented' or 'stack', not %r"
                          % (mode,))
     hook = hook or default_hook()
+    max_size = parse_size(max_size)
     _say_caveat(hook, quiet)
     excluded_dirs, kept_dirs = stdlib_dirs() if exclude_stdlib else ([], [])
     props = {
@@ -160,6 +204,8 @@ def enable(output=None, include=(), exclude=(), with_threads=True,
         "mode": "stack" if hook == "stack" else "instrumented",
         "created_by": "tracestore (Python)",
     }
+    if max_size:
+        props["max_size"] = str(max_size)
     if properties:
         props.update(properties)
     _tracestore.start(
@@ -167,7 +213,7 @@ def enable(output=None, include=(), exclude=(), with_threads=True,
         exclude_dirs=excluded_dirs, keep_dirs=kept_dirs, hook=hook,
         with_threads=with_threads, lines=lines, c_calls=c_calls,
         properties=props, quiet=quiet, etw=etw, perf_files=perf_files,
-        tool_dirs=_tool_dirs())
+        tool_dirs=_tool_dirs(), max_size=max_size or 0)
     # What runs from here on is the tool's, not the program's.
     was_quiet = _tracestore._quiet(True)
     try:
@@ -245,7 +291,69 @@ def env_enabled_source(var):
     return "os.environ.get(%r, '').strip().lower() not in %r" % (var, _FALSE)
 
 
-def _enable_if_at_startup(var):
+_snapshots_taken = 0
+
+
+def snapshot(output=None):
+    """Copies the active trace's current window (a flight recorder's last
+    minutes, say) into a new, normal trace; returns its path. The default
+    name is <trace>-snapshot-<N>. The program goes on recording meanwhile;
+    this thread's own work is not traced."""
+    global _snapshots_taken
+    source = _tracestore.trace_path()
+    if source is None:
+        raise RuntimeError("tracestore.snapshot(): no trace is being recorded")
+    if output is None:
+        while True:
+            _snapshots_taken += 1
+            output = "%s-snapshot-%d" % (source.rstrip("/"), _snapshots_taken)
+            if not os.path.exists(output):
+                break
+    output = os.fspath(output)
+    was_quiet = _tracestore._quiet(True)
+    try:
+        _tracestore.snapshot(source, output)
+    finally:
+        _tracestore._quiet(was_quiet)
+    return output
+
+
+def parse_signal(name):
+    """A signal number from "USR2", "SIGUSR2" or "12"; ValueError else."""
+    import signal
+    text = str(name).strip().upper()
+    if text.isdigit():
+        number = int(text)
+    else:
+        if not text.startswith("SIG"):
+            text = "SIG" + text
+        number = getattr(signal, text, None)
+        if not isinstance(number, int) or text.startswith("SIG_"):
+            raise ValueError("unknown signal %r" % (name,))
+    if number in (signal.SIGKILL, signal.SIGSTOP) or not (
+            0 < number < signal.NSIG):
+        raise ValueError("signal %r cannot be caught" % (name,))
+    return number
+
+
+def snapshot_on_signal(signum, quiet=False):
+    """Takes a snapshot() each time the process receives `signum` (e.g.
+    signal.SIGUSR2): `kill -USR2 PID` keeps the window at that moment."""
+    import signal
+
+    def _handler(number, frame):
+        try:
+            path = snapshot()
+            if not quiet:
+                print("tracestore: snapshot in %s" % path, file=sys.stderr)
+        except Exception as e:  # a signal must not kill the program
+            print("tracestore: snapshot failed: %s" % e, file=sys.stderr)
+
+    signal.signal(parse_signal(signum) if not isinstance(signum, int)
+                  else signum, _handler)
+
+
+def _enable_if_at_startup(var, max_size=None):
     """enable_if(var) from the .pth file `--enable` writes: that runs inside
     the interpreter's start-up (site), which is not the program, so this
     thread records from the program's first line on (see
@@ -253,14 +361,17 @@ def _enable_if_at_startup(var):
     if not env_enabled(var):
         return False
     _tracestore._quiet_until_main()
-    return enable_if(var)
+    return enable_if(var, max_size=max_size)
 
 
 def enable_if(var, **kwargs):
     """enable(**kwargs) when environment variable `var` is set and not
-    0/no/false/off; returns whether tracing started."""
+    0/no/false/off; returns whether tracing started. Without max_size,
+    $TRACESTORE_MAX_SIZE (e.g. 512M) makes it a flight recorder."""
     if not env_enabled(var):
         return False
+    if kwargs.get("max_size") is None and os.environ.get("TRACESTORE_MAX_SIZE"):
+        kwargs["max_size"] = os.environ["TRACESTORE_MAX_SIZE"]
     enable(**kwargs)
     return True
 

@@ -89,6 +89,9 @@ class StoreReader {
   uint32_t record_bytes() const { return header_->record_bytes; }
   uint64_t chunk_bytes() const { return uint64_t{1} << header_->chunk_shift; }
   uint64_t sealed_chunks() const;
+  // Ring stores: sealed_chunks() as loaded just before the committed count
+  // of the last refresh (so at most that count's full chunks).
+  uint64_t sealed_at_refresh() const { return sealed_at_refresh_; }
   uint64_t waited() const;
   uint64_t dropped() const;
   bool closed() const;
@@ -128,7 +131,8 @@ class StoreReader {
   bool ring_ = false;
   uint64_t first_ = 0;
   uint64_t window_moves_ = 0;
-  bool ring_final_ = false;  // closed and copied: never changes again
+  bool ring_final_ = false;
+  uint64_t sealed_at_refresh_ = 0;  // closed and copied: never changes again
   std::vector<std::byte> window_;
 };
 
