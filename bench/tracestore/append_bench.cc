@@ -13,6 +13,10 @@
 //                       for the page filler); the others count CPU time of
 //                       the appending thread only: the hot path's cost.
 //   BM_AppendAt         the same without reading the clock
+//   BM_AppendRing       BM_Append into a flight recorder's ring stores
+//                       (max_event_bytes 64 MiB: the ring wraps every few
+//                       million appends and reuses chunks that are already
+//                       allocated, mapped and faulted in)
 //
 // Traces go to $TRACESTORE_BENCH_DIR, else $TMPDIR, else /tmp: where users
 // record. (On these VMs tmpfs provisions pages more slowly than ext4.)
@@ -45,6 +49,9 @@ std::string BenchDir() {
 
 // One trace per benchmark run, shared by its threads.
 struct SharedTrace {
+  explicit SharedTrace(uint64_t max_event_bytes = 0)
+      : max_event_bytes(max_event_bytes) {}
+  const uint64_t max_event_bytes;
   std::mutex mu;
   std::unique_ptr<TraceWriter> writer;
   std::string path;
@@ -58,6 +65,7 @@ struct SharedTrace {
       std::filesystem::remove_all(path);
       TraceOptions o;
       o.path = path;
+      o.max_event_bytes = max_event_bytes;
       auto w = TraceWriter::Create(o);
       if (!w.ok()) {
         std::fprintf(stderr, "append_bench: %s\n",
@@ -79,6 +87,7 @@ struct SharedTrace {
   }
 };
 SharedTrace g_trace;
+SharedTrace g_ring_trace(uint64_t{64} << 20);
 
 void BM_Append(benchmark::State& state) {
   TraceWriter* trace = g_trace.Acquire();
@@ -96,6 +105,23 @@ void BM_Append(benchmark::State& state) {
 }
 BENCHMARK(BM_Append)->Threads(1)->Threads(2);
 BENCHMARK(BM_Append)->Threads(1)->Threads(2)->UseRealTime();
+
+void BM_AppendRing(benchmark::State& state) {
+  TraceWriter* trace = g_ring_trace.Acquire();
+  EventWriter* events = trace->StartThread(::gettid(), "bench");
+  uint32_t i = 0;
+  for (auto _ : state) {
+    for (int k = 0; k < kBatch; ++k, ++i)
+      events->Append(format::EventKind::kCall, i & 1023, i);
+  }
+  state.SetItemsProcessed(state.iterations() * kBatch);
+  state.SetBytesProcessed(state.iterations() * kBatch *
+                          sizeof(format::EventRecord));
+  trace->EndThread(events);
+  g_ring_trace.Release();
+}
+BENCHMARK(BM_AppendRing)->Threads(1)->Threads(2);
+BENCHMARK(BM_AppendRing)->Threads(1)->Threads(2)->UseRealTime();
 
 void BM_AppendAt(benchmark::State& state) {
   TraceWriter* trace = g_trace.Acquire();
