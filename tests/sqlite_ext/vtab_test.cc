@@ -147,7 +147,8 @@ TEST_F(SqlTest, CallsMatchTheGeneratedTrees) {
         std::string(reader_->String(f.file)), "|", f.first_line, "|",
         e.call_line, "|", reader_->ToNs(e.start_ticks), "|",
         reader_->ToNs(e.end_ticks) - reader_->ToNs(e.start_ticks), "|",
-        reader_->ToNs(dur_ticks - child[{e.thread, e.open_index}])));
+        reader_->ToNs(dur_ticks - child[{e.thread, e.open_index}]),
+        "|0"));  // starts_before_window: no ring here
   }
   EXPECT_EQ(Rows(db_.get(), "SELECT * FROM " + T("calls")), want);
   // The slice id is its opening event's id.
@@ -186,7 +187,7 @@ TEST_F(SqlTest, FunctionsThreadsMarksMatchTheStore) {
     want.push_back(absl::StrCat(
         t.index, "|", t.os_tid, "|", std::string(reader_->String(t.name)), "|",
         reader_->ToNs(t.start_ticks), "|", reader_->ToNs(t.end_ticks), "|",
-        reader_->events(t.index).size()));
+        reader_->events(t.index).size(), "|0|NULL"));  // nothing lost
   EXPECT_EQ(Rows(db_.get(), "SELECT * FROM " + T("threads")), want);
   want.clear();
   uint64_t i = 0;

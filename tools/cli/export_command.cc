@@ -80,13 +80,15 @@ constexpr ExportTable kTables[] = {
      "id INTEGER PRIMARY KEY, thread_id INTEGER NOT NULL,"
      " depth INTEGER NOT NULL, parent_id INTEGER, function_id INTEGER,"
      " name TEXT, module TEXT, file TEXT, line INTEGER, call_line INTEGER,"
-     " ts INTEGER NOT NULL, dur INTEGER, self_dur INTEGER"},
+     " ts INTEGER NOT NULL, dur INTEGER, self_dur INTEGER,"
+     " starts_before_window INTEGER"},
     {"marks", "tracestore_marks",
      "id INTEGER PRIMARY KEY, ts INTEGER, thread_id INTEGER, name TEXT,"
      " kind TEXT, value INTEGER"},
     {"threads", "tracestore_threads",
      "id INTEGER PRIMARY KEY, os_tid INTEGER, name TEXT, start_ts INTEGER,"
-     " end_ts INTEGER, event_count INTEGER"},
+     " end_ts INTEGER, event_count INTEGER, events_first INTEGER,"
+     " window_start_ts INTEGER"},
     {"functions", "tracestore_functions",
      "id INTEGER PRIMARY KEY, module TEXT, name TEXT, file TEXT,"
      " line INTEGER, is_python INTEGER, traced INTEGER, code_addr INTEGER,"
