@@ -179,6 +179,60 @@ class Api(TempDirTest):
         self.assertEqual(len(glob.glob(self.path("*.trace"))), 1)
 
 
+def max_event_bytes(trace):
+    """TraceHeader.max_event_bytes (format.h: offset 96), 0 when unbounded."""
+    import struct
+    with open(os.path.join(trace, "trace.header"), "rb") as f:
+        return struct.unpack_from("<Q", f.read(104), 96)[0]
+
+
+class FlightRecorderApi(TempDirTest):
+    """max_size= through enable(), enable_if() and the .pth path (issue 17)."""
+
+    def test_enable_and_enable_if_take_max_size(self):
+        out1, out2, out3 = (self.path(n) for n in ("a.trace", "b.trace",
+                                                    "c.trace"))
+        code = (
+            "import os, tracestore\n"
+            "tracestore.enable(%r, max_size='8M'); tracestore.disable()\n"
+            "os.environ['TS_FLIGHT'] = '1'\n"
+            "os.environ['TRACESTORE_MAX_SIZE'] = '16M'\n"
+            "assert tracestore.enable_if('TS_FLIGHT', output=%r)\n"
+            "tracestore.disable()\n"
+            "del os.environ['TRACESTORE_MAX_SIZE']\n"
+            "assert tracestore.enable_if('TS_FLIGHT', output=%r)\n"
+            "tracestore.disable()\n" % (out1, out2, out3))
+        r = run([PY, "-c", code], cwd=self.tmp)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(max_event_bytes(out1), 8 << 20)
+        self.assertEqual(max_event_bytes(out2), 16 << 20)
+        self.assertEqual(max_event_bytes(out3), 0)
+
+    def test_enable_pth_with_max_size(self):
+        venv = self.path("venv")
+        r = run([PY, "-m", "venv", "--without-pip", venv])
+        self.assertEqual(r.returncode, 0, r.stderr)
+        vpy = os.path.join(venv, "bin", "python")
+        var = "TRACESTORE_TEST_PTH_FLIGHT"
+        r = run([vpy, "-m", "tracestore", "--enable", var, "--max-size", "nope"])
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("bad size", r.stderr)
+        r = run([vpy, "-m", "tracestore", "--enable", var, "--max-size", "8M"])
+        self.assertEqual(r.returncode, 0, r.stderr)
+        script = self.write("p.py", "def f():\n    return 1\nf()\n")
+        env = dict(os.environ)
+        env.pop("PYTHONPATH", None)
+        env[var] = "1"
+        r = run([vpy, script], cwd=self.tmp, env=env)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        traces = glob.glob(self.path("*.trace"))
+        self.assertEqual(len(traces), 1, os.listdir(self.tmp))
+        self.assertEqual(max_event_bytes(traces[0]), 8 << 20)
+        self.assertIn("f", {f["name"] for f in
+                            Trace(traces[0]).functions.values()})
+        run([vpy, "-m", "tracestore", "--disable"])
+
+
 def Trace_has_events(path):
     from tracestore import _tracestore
     d = _tracestore.load(path)
