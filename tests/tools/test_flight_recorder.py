@@ -227,6 +227,13 @@ class FlightRecorderTest(unittest.TestCase):
         self.assertGreater(len(source), 1000)
         self.assertEqual(copy, source)
         self.assertTrue(any(row[6] == "1" for row in source))
+        # Exports flag those calls too.
+        out = self.path("snap.json")
+        e = run([CLI, "export", snap, "--format", "chrome", "-o", out,
+                 "--no-progress"])
+        self.assertEqual(e.returncode, 0, e.stderr)
+        with open(out) as f:
+            self.assertIn('"starts_before_window":true', f.read())
 
     def test_snapshot_from_inside_and_on_signal(self):
         trace, count = self.path("in.trace"), self.path("count")

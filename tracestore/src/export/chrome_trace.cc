@@ -8,6 +8,7 @@
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
 #include "export/export_driver.h"
+#include "tracestore/calls.h"
 #include "tracestore/function_label.h"
 
 namespace tracestore {
@@ -51,6 +52,10 @@ class ChromeWriter : public CallVisitor {
     out_.MicrosFromNs(start);
     out_.Append(",\"dur\":");
     out_.MicrosFromNs(time_.ToNs(end_ticks) - start);
+    // A flight recorder's call that began before the window (calls.h):
+    // its ts is the window's start, its dur a lower bound.
+    if (c.flags & kSliceStartsBeforeWindow)
+      out_.Append(",\"args\":{\"starts_before_window\":true}");
     if (c.function < suffix_.size()) {
       out_.Append(suffix_[c.function]);
     } else {
