@@ -170,6 +170,12 @@ absl::Status StoreReader::RefreshRing() {
   // Before committed, so that it never exceeds the full chunks of it.
   sealed_at_refresh_ = LoadAcquire(h->sealed_chunks);
   const uint64_t committed = LoadAcquire(h->committed);
+  // Nothing appended since the last copy: that copy is still a consistent
+  // window (a slot the filler prepared since held no record we show that
+  // changed; only appends overwrite records). Not once closed: the tail's
+  // checksum is checked below.
+  if (copied_ && committed == committed_ && !was_closed) return absl::OkStatus();
+  copied_ = true;
   // After committed: a count that covers a reused slot's records comes
   // with the ring size that maps them (the writer stores it first).
   const uint64_t fixed = LoadAcquire(h->ring_slots);

@@ -132,6 +132,7 @@ class StoreReader {
   uint64_t first_ = 0;
   uint64_t window_moves_ = 0;
   bool ring_final_ = false;
+  bool copied_ = false;  // a window was copied (committed_ is its end)
   uint64_t sealed_at_refresh_ = 0;  // closed and copied: never changes again
   std::vector<std::byte> window_;
 };
