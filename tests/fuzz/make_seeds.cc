@@ -32,6 +32,7 @@ struct Shape {
   bool close;  // else the writer "dies" (a child that _exits)
   bool ranges;
   uint32_t other_thread_events = 0;  // threads after the first; 0: the same
+  uint64_t max_event_bytes = 0;      // a flight recorder: ring event stores
 };
 
 void Record(const std::string& path, const Shape& s) {
@@ -40,6 +41,7 @@ void Record(const std::string& path, const Shape& s) {
   o.event_chunk_shift = 12;  // 4 KiB: sealed chunks with few events
   o.metadata_chunk_shift = 12;
   o.quiet = true;
+  o.max_event_bytes = s.max_event_bytes;
   o.properties = {{"command_line", "seed.py"}, {"created_by", "fuzz seeds"}};
   auto w = TraceWriter::Create(o);
   if (!w.ok()) {
@@ -157,6 +159,8 @@ int main(int argc, char** argv) {
       {"seed-empty", 0, 0, true, false},
       // The regressions' base: small, one sealed chunk in events.0.
       {"seed-small", 3, 264, true, true, 16},
+      // Ring event stores (issue 17): slot table, version 2 stores.
+      {"seed-ring", 2, 1200, true, false, 0, uint64_t{4} << 20},
   };
   std::vector<std::pair<std::string, std::string>> seeds;
   for (const Shape& s : shapes) {
