@@ -144,9 +144,15 @@ def main(argv=None):
     p.add_argument("--rounds", type=int, default=5)
     p.add_argument("--size", type=int, default=200000)
     p.add_argument("--json", metavar="FILE", help="also write the figures")
+    p.add_argument("--no-line-profiler", action="store_true",
+                   help="only tracestore and settrace (interpreters Debian "
+                   "ships no line_profiler for)")
     args = p.parse_args(argv)
+    modes = [m for m in MODES
+             if not (args.no_line_profiler and m[0] == "line_profiler")]
     try:
-        import line_profiler  # noqa: F401
+        if not args.no_line_profiler:
+            import line_profiler  # noqa: F401
     except ImportError:
         if (os.path.realpath(sys.executable) != os.path.realpath(SYSTEM_PY311)
                 and os.access(SYSTEM_PY311, os.X_OK)):
@@ -161,10 +167,10 @@ def main(argv=None):
 
     tmp = tempfile.mkdtemp(prefix="tslines-")
     try:
-        times = {name: [] for name, _ in MODES}
+        times = {name: [] for name, _ in modes}
         hits = {}
         for _ in range(args.rounds):
-            for name, mode in MODES:  # interleaved: drift hits every mode
+            for name, mode in modes:  # interleaved: drift hits every mode
                 elapsed, extra = mode(args.size, tmp)
                 times[name].append(elapsed)
                 if name == "tracestore":
@@ -180,7 +186,7 @@ def main(argv=None):
         report = {"python": sys.version.split()[0],
                   "hook": tracestore.default_hook(), "size": args.size,
                   "rounds": args.rounds, "modes": {}}
-        for name, _ in MODES:
+        for name, _ in modes:
             med = statistics.median(times[name])
             print("  %-14s %8.1f ms  %5.2fx" % (name, med * 1e3, med / base))
             report["modes"][name] = {"median_s": med, "ratio": med / base}
@@ -188,8 +194,8 @@ def main(argv=None):
         # line_profiler's wherever line_profiler itself agrees with settrace
         # (Debian's 4.0.2 miscounts if/elif lines and a loop's last `for`
         # hit: pyutils/line_profiler#210, fixed upstream in 4.1).
-        ours, st, lp = (hits["tracestore"], hits["settrace"],
-                        hits["line_profiler"])
+        ours, st = hits["tracestore"], hits["settrace"]
+        lp = hits.get("line_profiler", st)
         agree = ours == st
         print("  hits: tracestore %s settrace on every line (%d lines, %d "
               "hits)" % ("==" if agree else "!=", len(st), sum(st.values())))
@@ -197,9 +203,10 @@ def main(argv=None):
         lp_ok = [k for k in set(lp) | set(st) if lp.get(k) == st.get(k)]
         agree_lp = all(ours.get(k) == lp.get(k) for k in lp_ok)
         agree &= agree_lp
-        print("  hits: tracestore %s line_profiler on the %d lines where "
-              "line_profiler == settrace" % ("==" if agree_lp else "!=",
-                                             len(lp_ok)))
+        if "line_profiler" in hits:
+            print("  hits: tracestore %s line_profiler on the %d lines where "
+                  "line_profiler == settrace" % ("==" if agree_lp else "!=",
+                                                 len(lp_ok)))
         for key in sorted(set(ours) | set(st)):
             if ours.get(key) != st.get(key):
                 print("    %s:%d tracestore %s, settrace %s"
