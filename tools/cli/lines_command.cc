@@ -47,6 +47,14 @@ int Fail(const std::string& message) {
   return kExitUsage;
 }
 
+// A failure on a damaged trace: what the reader found wrong first (the
+// missing lines may be why), then the message.
+int FailDamaged(const Problems& problems, const std::string& message) {
+  for (const std::string& line : problems.Summary())
+    std::fprintf(stderr, "tracestore lines: warning: %s\n", line.c_str());
+  return Fail(message);
+}
+
 struct FunctionLines {
   uint32_t function;
   uint64_t total_ns = 0;  // sum of its lines' times
@@ -189,7 +197,7 @@ int RunLines(const std::vector<std::string>& args) {
   const TimeScale& time = view.time();
   const LineTimes& lines = view.lines();
   if (lines.line_events() == 0)
-    return Fail(positional[0] +
+    return FailDamaged(trace.AllProblems(), positional[0] +
                 " has no line events (record with --lines to get them)");
 
   // The functions asked for.
@@ -221,7 +229,7 @@ int RunLines(const std::vector<std::string>& args) {
       exists = by_id ? functions[i].id == id
                      : Names(trace, functions[i], function);
     if (picked.empty())
-      return Fail(exists ? absl::StrCat("function ", function,
+      return FailDamaged(trace.AllProblems(), exists ? absl::StrCat("function ", function,
                                         " has no line events in this trace")
                          : absl::StrCat("no function ", function,
                                         " in this trace"));
