@@ -332,7 +332,8 @@ class LineTimes(TempDirTest):
                 self.assertIn(message, r.stderr)
         # A damaged trace: what could be read, the problem, exit 3.
         events = os.path.join(trace, "events.0.store")
-        os.truncate(events, 64 * 1024 + 40000)
+        header = 64 * 1024  # kStoreHeaderBytes
+        os.truncate(events, header + (os.path.getsize(events) - header) // 2)
         r = run([CLI, "lines", trace, "-n", "1"])
         self.assertEqual(r.returncode, 3, r.stderr)
         self.assertIn("Total time:", r.stdout)
