@@ -7,6 +7,7 @@
 
 #include "tracestore/line_times.h"
 
+#include <fstream>
 #include <string>
 #include <vector>
 
@@ -14,6 +15,7 @@
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
 #include "sql_test_util.h"
+#include "tracestore/source_lines.h"
 #include "tracestore/trace_view.h"
 
 namespace tracestore {
@@ -148,6 +150,36 @@ TEST(LineTimes, LiveTraceGrows) {
   ASSERT_EQ(rows.size(), 8u);
   EXPECT_EQ(rows[0], "1|10|2|25|25");
   EXPECT_EQ(rows[1], "1|11|1|30|30");
+}
+
+// The source text the line views show.
+TEST(SourceLines, SplitsLinesAndSaysWhenItCannotRead) {
+  ScratchDir dir;
+  {
+    std::ofstream f(dir / "a.py", std::ios::binary);
+    f << "def f():\r\n\tx = 1\n  if x:\treturn\rlast";
+  }
+  SourceLines src;
+  ASSERT_TRUE(src.Read(dir / "a.py"));
+  EXPECT_EQ(src.size(), 4u);
+  EXPECT_EQ(src.Line(1), "def f():");
+  EXPECT_EQ(src.Line(2), "        x = 1");
+  EXPECT_EQ(src.Line(3), "  if x: return");  // the tab to column 8
+  EXPECT_EQ(src.Line(4), "last");
+  EXPECT_EQ(src.Line(0), "");
+  EXPECT_EQ(src.Line(5), "");
+  {
+    std::ofstream f(dir / "b.py", std::ios::binary);
+    f << "one\n\ntwo\n";
+  }
+  ASSERT_TRUE(src.Read(dir / "b.py"));
+  EXPECT_EQ(src.size(), 3u);
+  EXPECT_EQ(src.Line(2), "");
+  EXPECT_EQ(src.Line(3), "two");
+  EXPECT_FALSE(src.Read(dir / "missing.py"));
+  EXPECT_EQ(src.size(), 0u);
+  EXPECT_FALSE(src.Read(dir.path()));  // a directory
+  EXPECT_FALSE(src.Read(""));
 }
 
 }  // namespace
