@@ -22,6 +22,7 @@ int RunQuery(const std::vector<std::string>& args);
 int RunExport(const std::vector<std::string>& args);
 int RunTop(const std::vector<std::string>& args);
 int RunSnapshot(const std::vector<std::string>& args);
+int RunLines(const std::vector<std::string>& args);
 
 }  // namespace tracestore::cli
 

@@ -93,6 +93,10 @@ constexpr ExportTable kTables[] = {
      "id INTEGER PRIMARY KEY, module TEXT, name TEXT, file TEXT,"
      " line INTEGER, is_python INTEGER, traced INTEGER, code_addr INTEGER,"
      " slot_begin INTEGER, slot_end INTEGER"},
+    {"lines", "tracestore_lines",
+     "function_id INTEGER NOT NULL, name TEXT, module TEXT, file TEXT,"
+     " line INTEGER NOT NULL, hits INTEGER, time INTEGER, self_time INTEGER,"
+     " time_in_calls INTEGER, PRIMARY KEY (function_id, line)"},
 };
 
 constexpr const char* kIndexes[] = {

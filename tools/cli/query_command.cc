@@ -35,7 +35,7 @@ namespace {
 
 constexpr char kUsage[] =
     "usage: tracestore query TRACE [--csv|--json] \"SQL\"   (SQL '-': stdin)\n"
-    "tables: calls, events, functions, threads, marks\n";
+    "tables: calls, events, functions, threads, marks, lines\n";
 
 // A value as text, the way the output formats spell it.
 std::string NumberText(sqlite3_stmt* stmt, int i) {

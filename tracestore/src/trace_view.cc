@@ -58,9 +58,11 @@ absl::Status TraceView::Refresh() {
     // name other events now.
     window_moves_ = reader_->window_moves();
     if (event_functions_) event_functions_ = std::make_unique<PostingIndex>();
+    if (lines_) lines_ = std::make_unique<LineTimes>();  // the new window's
   }
   if (event_functions_) IndexEventFunctions(*reader_, *event_functions_);
   if (first_code_ranges_) first_code_ranges_->Update(*reader_);
+  if (lines_) lines_->Update(*reader_, ended_);
   return absl::OkStatus();
 }
 
@@ -133,6 +135,14 @@ const FirstCodeRanges& TraceView::first_code_ranges() {
     first_code_ranges_->Update(*reader_);
   }
   return *first_code_ranges_;
+}
+
+const LineTimes& TraceView::lines() {
+  if (!lines_) {
+    lines_ = std::make_unique<LineTimes>();
+    lines_->Update(*reader_, ended_);
+  }
+  return *lines_;
 }
 
 const PostingIndex& TraceView::event_functions() {

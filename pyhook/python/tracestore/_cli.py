@@ -9,6 +9,7 @@
     python -m tracestore detach PID
     python -m tracestore query TRACE [--csv|--json] "SQL"
     python -m tracestore info|verify TRACE
+    python -m tracestore lines TRACE [--function NAME|ID] [-n N]
     python -m tracestore snapshot TRACE OUT
     python -m tracestore --enable [VAR] [--max-size SIZE] | --disable
 """
@@ -338,7 +339,8 @@ def main(argv):
         return _record(rest)
     if cmd in ("attach", "detach"):
         return _attach(rest, detach=cmd == "detach")
-    if cmd in ("query", "info", "verify", "export", "top", "snapshot"):
+    if cmd in ("query", "info", "verify", "export", "top", "lines",
+               "snapshot"):
         return _run_native([cmd] + rest)
     if cmd == "--enable":
         max_size = None

@@ -8,7 +8,7 @@
 //
 // Registers the eponymous, read-only table-valued functions
 // tracestore_calls, tracestore_events, tracestore_functions,
-// tracestore_threads and tracestore_marks, each taking the trace directory as
+// tracestore_threads, tracestore_marks and tracestore_lines, each taking the trace directory as
 // its argument (sqlite_ext/README.md has their columns). From the sqlite3
 // shell, load the extension instead: `.load build/lib/libtracestore_sqlite`.
 //
@@ -26,13 +26,13 @@ namespace tracestore::sql {
 // Returns SQLITE_OK or an SQLite error code.
 int RegisterTables(sqlite3* db);
 
-// The names of the five table-valued functions, and the plain names our own
+// The names of the table-valued functions, and the plain names our own
 // `query` command gives them ("calls", ...), in the same order.
 inline constexpr const char* kTableFunctions[] = {
     "tracestore_calls", "tracestore_events", "tracestore_functions",
-    "tracestore_threads", "tracestore_marks"};
-inline constexpr const char* kPlainNames[] = {"calls", "events", "functions",
-                                              "threads", "marks"};
+    "tracestore_threads", "tracestore_marks", "tracestore_lines"};
+inline constexpr const char* kPlainNames[] = {"calls",   "events", "functions",
+                                              "threads", "marks",  "lines"};
 
 }  // namespace tracestore::sql
 
