@@ -16,6 +16,7 @@
 #include "test_util.h"
 #include "tracestore/calls.h"
 #include "tracestore/call_stream.h"
+#include "tracestore/event_scan.h"
 #include "tracestore/trace_reader.h"
 #include "tracestore/trace_writer.h"
 #include "tracestore/verify.h"
@@ -95,6 +96,24 @@ TEST(RingTest, KeepsTheNewestEventsWithinTheBudget) {
   for (uint64_t j = 0; j < events.size(); ++j)
     ASSERT_TRUE(MatchesPattern(events[j], first + j, kFunctions)) << j;
   EXPECT_EQ((*r)->WindowStartTicks(), format::EventTicks(events.front()));
+  // Row ids count every event the thread recorded, and id seeks use them.
+  TimeScale time((*r)->header().ticks_per_second);
+  {
+    EventScan scan(**r, time, ScanFilter{}, nullptr);
+    ASSERT_FALSE(scan.done());
+    EXPECT_EQ(scan.id(), MakeRowId(0, first));
+  }
+  ScanFilter f;
+  f.id_min = f.id_max = MakeRowId(0, first + 12345);
+  EventScan one(**r, time, f, nullptr);
+  ASSERT_FALSE(one.done());
+  EXPECT_EQ(one.id(), f.id_min);
+  EXPECT_TRUE(MatchesPattern(one.event(), first + 12345, kFunctions));
+  one.Next();
+  EXPECT_TRUE(one.done());
+  f.id_min = 0;
+  f.id_max = MakeRowId(0, first) - 1;  // only overwritten events: no rows
+  EXPECT_TRUE(EventScan(**r, time, f, nullptr).done());
   auto report = VerifyTrace(path);
   ASSERT_TRUE(report.ok());
   EXPECT_TRUE(report->errors.empty()) << report->errors.front();

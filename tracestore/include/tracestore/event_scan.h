@@ -262,8 +262,11 @@ class EventScan {
   uint32_t thread() const { return scan_.thread(); }
   uint64_t index() const { return scan_.index(); }
   uint64_t id() const {
-    return MakeRowId(scan_.thread(), trace_.events_first(scan_.thread()) +
-                                         scan_.index());
+    if (scan_.thread() != base_thread_) {  // once per thread, not per row
+      base_thread_ = scan_.thread();
+      base_ = trace_.events_first(base_thread_);
+    }
+    return MakeRowId(scan_.thread(), base_ + scan_.index());
   }
   const format::EventRecord& event() {
     if (scan_.thread() != span_thread_) {
@@ -283,6 +286,8 @@ class EventScan {
   internal::RowScan scan_;
   uint32_t span_thread_ = std::numeric_limits<uint32_t>::max();
   std::span<const format::EventRecord> span_;
+  mutable uint32_t base_thread_ = std::numeric_limits<uint32_t>::max();
+  mutable uint64_t base_ = 0;  // events_first(base_thread_)
 };
 
 }  // namespace tracestore
