@@ -17,6 +17,7 @@
 #include "tracestore/calls.h"
 #include "tracestore/call_stream.h"
 #include "tracestore/event_scan.h"
+#include "tracestore/profile.h"
 #include "tracestore/trace_reader.h"
 #include "tracestore/trace_writer.h"
 #include "tracestore/verify.h"
@@ -251,6 +252,78 @@ TEST(RingTest, CallsThatStartedBeforeTheWindowAreFlagged) {
   stream.Update(**r, ended, count);
   EXPECT_EQ(count.closed, slices.size());
   EXPECT_EQ(count.flagged, flagged);
+}
+
+// Following a wrapping ring, the incrementally kept call slices and
+// profile equal ones built afresh from the same refresh (they start over
+// when the window moves).
+TEST(RingTest, LiveCallsAndProfileFollowTheMovingWindow) {
+  ScratchDir dir;
+  const std::string path = dir / "t.trace";
+  auto w = TraceWriter::Create(RingOptions(path, uint64_t{4} << 20));
+  ASSERT_TRUE(w.ok());
+  AddFunctions(**w);
+  EventWriter* t = (*w)->StartThread(1, "main");
+  std::atomic<bool> stop{false};
+  std::thread writer([&] {
+    uint64_t ticks = 1;
+    // f(1) > g(2) > h(3) x3, over and over: closes for calls whose opening
+    // the window lost at every window start.
+    while (!stop.load(std::memory_order_relaxed)) {
+      t->AppendAt(ticks++, EventKind::kCall, 1, 0);
+      t->AppendAt(ticks++, EventKind::kCall, 2, 0);
+      for (int k = 0; k < 3; ++k) {
+        t->AppendAt(ticks++, EventKind::kCall, 3, 0);
+        t->AppendAt(ticks++, EventKind::kReturn, 3, 0);
+      }
+      t->AppendAt(ticks++, EventKind::kReturn, 2, 0);
+      t->AppendAt(ticks++, EventKind::kReturn, 1, 0);
+    }
+  });
+  auto r = TraceReader::Open(path);
+  ASSERT_TRUE(r.ok());
+  CallTree live;
+  Profile profile;
+  std::vector<uint64_t> ended;
+  uint64_t compared = 0;
+  for (int round = 0; round < 100000 && (*r)->window_moves() < 8 &&
+                      !HasFailure();
+       ++round) {
+    ASSERT_TRUE(RefreshWithThreadEnds(**r, &ended).ok());
+    live.Update(**r, ended);
+    profile.Update(**r, ended);
+    if ((*r)->events(0).empty()) {
+      std::this_thread::yield();
+      continue;
+    }
+    CallTree fresh;
+    fresh.Update(**r, ended);
+    const auto a = live.slices(0), b = fresh.slices(0);
+    ASSERT_EQ(a.size(), b.size()) << "round " << round;
+    for (size_t k = 0; k < a.size(); ++k) {
+      ASSERT_EQ(a[k].open_index, b[k].open_index);
+      ASSERT_EQ(a[k].start_ticks, b[k].start_ticks);
+      ASSERT_EQ(a[k].end_ticks, b[k].end_ticks);
+      ASSERT_EQ(a[k].depth, b[k].depth);
+      ASSERT_EQ(a[k].flags, b[k].flags);
+    }
+    EXPECT_EQ(live.unmatched(), 0u);
+    Profile again;
+    again.Update(**r, ended);
+    const auto p1 = profile.Functions(**r), p2 = again.Functions(**r);
+    ASSERT_EQ(p1.size(), p2.size());
+    for (size_t k = 0; k < p1.size(); ++k) {
+      ASSERT_EQ(p1[k].function, p2[k].function);
+      ASSERT_EQ(p1[k].calls, p2[k].calls);
+      ASSERT_EQ(p1[k].self_ns, p2[k].self_ns);
+    }
+    ++compared;
+  }
+  stop = true;
+  writer.join();
+  ASSERT_TRUE((*w)->Close().ok());
+  EXPECT_GE((*r)->window_moves(), 1u);
+  EXPECT_GT(compared, 0u);
 }
 
 TEST(RingTest, ThreadsBeyondTheBudgetAreCountedNotHidden) {
