@@ -5,6 +5,10 @@
 //
 // id is the id of the opening event (as in tracestore_events); ts, dur and
 // self_dur are in ns; dur and self_dur are NULL while the slice is open.
+// kind is what opened the slice: 'call', 'c_call', or 'resume' (a
+// generator or coroutine continued: not a new call). recursive is 1 when a
+// call of the same function was open below it in its thread: summing dur
+// over the rows where it is 0 counts recursion once, as `top` does.
 
 #include <optional>
 
@@ -29,6 +33,8 @@ enum Column {
   kTs,
   kDur,
   kSelfDur,
+  kKind,
+  kRecursive,
   kPathColumn,
 };
 
@@ -100,6 +106,13 @@ class CallsCursor : public TableCursor {
           ResultInt(ctx, time_.ToNs(s.self_ticks()));
         }
         return;
+      case kKind:
+        ResultStaticText(ctx, EventKindName(static_cast<format::EventKind>(
+                                  s.open_kind)));
+        return;
+      case kRecursive:
+        ResultInt(ctx, s.recursive() ? 1 : 0);
+        return;
       default:
         break;
     }
@@ -143,7 +156,7 @@ const Table kCallsTable = {
         "CREATE TABLE x(id INTEGER, thread_id INTEGER, depth INTEGER,"
         " parent_id INTEGER, function_id INTEGER, name TEXT, module TEXT,"
         " file TEXT, line INTEGER, call_line INTEGER, ts INTEGER, dur INTEGER,"
-        " self_dur INTEGER, path HIDDEN)",
+        " self_dur INTEGER, kind TEXT, recursive INTEGER, path HIDDEN)",
         /*path_col=*/kPathColumn,
         /*id_col=*/kId,
         /*ts_col=*/kTs,

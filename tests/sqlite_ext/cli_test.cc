@@ -126,6 +126,22 @@ TEST_F(CliTest, QueryErrors) {
   EXPECT_THAT(err, HasSubstr("No such file"));
   EXPECT_EQ(Cli("query", &out, &err), 2);
   EXPECT_EQ(Query("", "DELETE FROM calls", &out, &err), 2);
+  // A statement that fails while it runs prints only its error: no header,
+  // no "(0 rows)", in every output format.
+  for (const char* format : {"", "--csv", "--json"}) {
+    EXPECT_EQ(Query(format,
+                    "SELECT name, abs(-9223372036854775807 - depth - 1) AS x"
+                    " FROM calls",
+                    &out, &err),
+              2)
+        << format;
+    EXPECT_THAT(err, HasSubstr("integer overflow")) << format;
+    EXPECT_EQ(out, "") << format;
+  }
+  // Statements before the failing one keep their output.
+  EXPECT_EQ(Query("", "SELECT 1 AS one; SELECT nope FROM calls", &out, &err),
+            2);
+  EXPECT_EQ(out, "one\n---\n  1\n(1 row)\n");
 }
 
 TEST_F(CliTest, ExportSqlite) {

@@ -2,13 +2,19 @@
 // a format other tools open.
 //
 //   tracestore export run.trace --format chrome -o run.json  # Perfetto UI
+//   tracestore export run.trace --format perfetto -o run.pftrace
+//   tracestore export run.trace --format chrome --min-dur 50us -o run.json
 //   tracestore export run.trace --format speedscope -o run.ss.json
 //   tracestore export run.trace --format collapsed -o - | flamegraph.pl >x.svg
 //   tracestore export run.trace --format html -o run.html  # flame graph
 //   tracestore export --format sqlite run.trace -o run.db
 //   sqlite3 run.db "SELECT name, sum(self_dur) FROM calls GROUP BY 1"
 //
-// chrome, speedscope, collapsed and html are streamed by the library's
+// --min-dur DURATION (every format): calls shorter than DURATION (ns, us,
+// ms or s) are left out; their time stays in their callers, and the
+// summary says how many and how long.
+//
+// chrome, perfetto, speedscope, collapsed and html are streamed by the library's
 // writers (tracestore/export/*.h) in memory bounded by the call depth or the
 // distinct stacks; a progress bar shows on stderr when the export takes
 // more than a couple of seconds and stderr is a terminal (--progress: always,
@@ -41,6 +47,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "commands.h"
 #include "problem_report.h"
 #include "progress.h"
@@ -56,15 +63,20 @@ namespace {
 
 constexpr char kUsage[] =
     "usage: tracestore export TRACE --format FORMAT -o OUT [--force]\n"
+    "                         [--min-dur DURATION]\n"
     "formats:\n"
     "  chrome       Trace Event JSON (Perfetto UI, chrome://tracing)\n"
+    "  perfetto     Perfetto's native protobuf trace (Perfetto UI,\n"
+    "               trace_processor): a few times smaller than chrome\n"
     "  speedscope   speedscope's JSON (one evented profile per thread)\n"
     "  collapsed    folded stacks for flamegraph.pl / inferno (ns of self\n"
     "               time); --threads: a root frame per thread\n"
     "  html         one self-contained page: flame graph and function table\n"
     "  sqlite       a regular SQLite database of the query tables\n"
     "options: -o - (stdout; not sqlite), --title TEXT, --progress,\n"
-    "         --no-progress\n";
+    "         --no-progress, --min-dur DURATION (leave out calls shorter\n"
+    "         than DURATION, e.g. 50us or 1ms: their time stays in their\n"
+    "         callers)\n";
 
 // Tables in copy order; the column lists are those of the SQL tables.
 struct ExportTable {
@@ -80,7 +92,8 @@ constexpr ExportTable kTables[] = {
      "id INTEGER PRIMARY KEY, thread_id INTEGER NOT NULL,"
      " depth INTEGER NOT NULL, parent_id INTEGER, function_id INTEGER,"
      " name TEXT, module TEXT, file TEXT, line INTEGER, call_line INTEGER,"
-     " ts INTEGER NOT NULL, dur INTEGER, self_dur INTEGER"},
+     " ts INTEGER NOT NULL, dur INTEGER, self_dur INTEGER, kind TEXT,"
+     " recursive INTEGER"},
     {"marks", "tracestore_marks",
      "id INTEGER PRIMARY KEY, ts INTEGER, thread_id INTEGER, name TEXT,"
      " kind TEXT, value INTEGER"},
@@ -253,8 +266,41 @@ std::string Count(uint64_t n, const char* what) {
   return absl::StrCat(n, " ", what);
 }
 
+// "250ns", "50us", "1.5ms", "2s" -> ns; false for anything else.
+bool ParseDuration(const std::string& text, uint64_t* ns) {
+  struct Unit {
+    const char* suffix;
+    double ns;
+  };
+  constexpr Unit kUnits[] = {{"ns", 1}, {"us", 1e3}, {"ms", 1e6}, {"s", 1e9}};
+  for (const Unit& u : kUnits) {
+    const size_t n = std::strlen(u.suffix);
+    if (text.size() <= n || text.compare(text.size() - n, n, u.suffix) != 0)
+      continue;
+    const std::string number = text.substr(0, text.size() - n);
+    if (number.find_first_not_of("0123456789.") != std::string::npos)
+      return false;
+    char* end = nullptr;
+    const double v = std::strtod(number.c_str(), &end);
+    if (end == number.c_str() || *end != '\0' || !(v >= 0) || v * u.ns > 1e18)
+      return false;
+    *ns = static_cast<uint64_t>(v * u.ns + 0.5);
+    return true;
+  }
+  return false;
+}
+
+std::string DurationText(uint64_t ns) {
+  if (ns >= 1'000'000'000 && ns % 1'000'000 == 0)
+    return absl::StrCat(ns / 1e9, "s");
+  if (ns >= 1'000'000 && ns % 1'000 == 0) return absl::StrCat(ns / 1e6, "ms");
+  if (ns >= 1'000) return absl::StrCat(ns / 1e3, "us");
+  return absl::StrCat(ns, "ns");
+}
+
 struct StreamArgs {
   ExportFormat format;
+  uint64_t min_dur_ns = 0;
   std::string trace, output, title;
   bool force = false, collapsed_threads = false;
   ProgressBar::Mode progress = ProgressBar::Mode::kAuto;
@@ -294,6 +340,7 @@ int ExportStreamed(const StreamArgs& a) {
   ExportOptions options;
   options.title = a.title;
   options.collapsed_threads = a.collapsed_threads;
+  options.min_dur_ns = a.min_dur_ns;
   options.progress = [&bar](uint64_t done, uint64_t total) {
     bar.Update(done, total);
   };
@@ -322,6 +369,14 @@ int ExportStreamed(const StreamArgs& a) {
 
   std::vector<std::string> notes = {Count(stats->calls, "calls"),
                                     Count(stats->events, "events")};
+  if (stats->resumes != 0)
+    notes.push_back(Count(stats->resumes, "generator/coroutine resumes"));
+  if (a.min_dur_ns != 0)
+    notes.push_back(absl::StrCat(
+        stats->short_calls, " calls (and ", stats->short_resumes,
+        " resumes) shorter than ", DurationText(a.min_dur_ns),
+        " left out: ", absl::StrFormat("%.3f", stats->short_ns / 1e6),
+        " ms, in their callers' self time"));
   if (stats->closed_at_end != 0)
     notes.push_back(Count(stats->closed_at_end,
                           "calls still open, ended at their thread's last "
@@ -346,7 +401,7 @@ int ExportStreamed(const StreamArgs& a) {
 }  // namespace
 
 int RunExport(const std::vector<std::string>& args) {
-  std::string format, output, trace, title;
+  std::string format, output, trace, title, min_dur;
   bool force = false, collapsed_threads = false;
   ProgressBar::Mode progress = ProgressBar::Mode::kAuto;
   for (size_t i = 0; i < args.size(); ++i) {
@@ -371,6 +426,12 @@ int RunExport(const std::vector<std::string>& args) {
     } else if (a == "--title") {
       if (!value(&title))
         return Fail("--title needs a value\n" + std::string(kUsage));
+    } else if (a == "--min-dur") {
+      if (!value(&min_dur))
+        return Fail("--min-dur needs a duration (e.g. 50us)\n" +
+                    std::string(kUsage));
+    } else if (a.rfind("--min-dur=", 0) == 0) {
+      min_dur = a.substr(10);
     } else if (a == "--threads") {
       collapsed_threads = true;
     } else if (a == "--progress") {
@@ -392,6 +453,10 @@ int RunExport(const std::vector<std::string>& args) {
     std::fputs(kUsage, stderr);
     return kExitUsage;
   }
+  uint64_t min_dur_ns = 0;
+  if (!min_dur.empty() && !ParseDuration(min_dur, &min_dur_ns))
+    return Fail("--min-dur '" + min_dur +
+                "' is not a duration: a number with ns, us, ms or s (50us)");
   if (output != "-" && InsideTrace(output, trace))
     return Fail(output + " is inside the trace being exported: not writing "
                 "there");
@@ -399,14 +464,15 @@ int RunExport(const std::vector<std::string>& args) {
     StreamArgs stream;
     if (!ParseExportFormat(format, &stream.format))
       return Fail(absl::StrCat("unknown format '", format,
-                               "' (formats: chrome, speedscope, collapsed, "
-                               "html, sqlite)"));
+                               "' (formats: chrome, perfetto, speedscope, "
+                               "collapsed, html, sqlite)"));
     stream.trace = trace;
     stream.output = output;
     stream.title = title;
     stream.force = force;
     stream.collapsed_threads = collapsed_threads;
     stream.progress = progress;
+    stream.min_dur_ns = min_dur_ns;
     return ExportStreamed(stream);
   }
   if (output == "-") return Fail("sqlite needs a file name: -o OUT.db");

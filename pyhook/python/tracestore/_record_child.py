@@ -89,7 +89,9 @@ def _enable(cfg, output):
             cfg["lines"], exclude_stdlib=cfg["exclude_stdlib"],
             hook=cfg["hook"], c_calls=cfg["c_calls"], quiet=cfg["quiet"],
             etw=cfg.get("etw", False), mode=cfg.get("mode", "instrumented"),
-            perf_files=cfg.get("perf_files", True))
+            perf_files=cfg.get("perf_files", True),
+            include_paths=cfg.get("include_paths", ()),
+            exclude_paths=cfg.get("exclude_paths", ()))
     except Exception as e:
         if _disk_full(e):
             # A full disk is no reason to keep the program from running: it

@@ -26,13 +26,13 @@ namespace tracestore::sql {
 // Returns SQLITE_OK or an SQLite error code.
 int RegisterTables(sqlite3* db);
 
-// The names of the five table-valued functions, and the plain names our own
+// The names of the table-valued functions, and the plain names our own
 // `query` command gives them ("calls", ...), in the same order.
 inline constexpr const char* kTableFunctions[] = {
-    "tracestore_calls", "tracestore_events", "tracestore_functions",
-    "tracestore_threads", "tracestore_marks"};
-inline constexpr const char* kPlainNames[] = {"calls", "events", "functions",
-                                              "threads", "marks"};
+    "tracestore_calls",   "tracestore_events", "tracestore_functions",
+    "tracestore_threads", "tracestore_marks",  "tracestore_profile"};
+inline constexpr const char* kPlainNames[] = {
+    "calls", "events", "functions", "threads", "marks", "profile"};
 
 }  // namespace tracestore::sql
 

@@ -23,6 +23,12 @@
 //     counted in unmatched(). The search looks at most kMaxCloseSearch
 //     levels down, so damaged input cannot make it quadratic.
 //   - line (6) and mark (9) events are not slices.
+//   - A slice opened by a resume (4) is a generator's or coroutine's
+//     continuation, not a new call: count calls with open_kind != kResume.
+//   - A slice is *recursive* (kSliceRecursive) when a slice of the same
+//     function is open below it in its thread when it opens. Summing the
+//     durations of the slices that are not recursive counts each function's
+//     time once however deep it recurses: Profile's total_ns (`top`).
 //   - A slice still open has no end while its thread runs. Once the thread
 //     has ended (every thread has when the trace is closed), its open slices
 //     are closed at the thread's end time. A trace whose writer died keeps
@@ -50,6 +56,8 @@ namespace tracestore {
 
 struct CallSlice {
   static constexpr uint64_t kOpen = std::numeric_limits<uint64_t>::max();
+  // flags: a slice of the same function was open below it when it opened.
+  static constexpr uint8_t kSliceRecursive = 1u << 0;
 
   uint64_t open_index;   // index (in its thread) of the opening event
   uint64_t start_ticks;  // ticks since the trace started
@@ -60,9 +68,14 @@ struct CallSlice {
   uint32_t call_line;    // the opening event's value: the caller's line
   uint32_t depth;        // 0 for a root
   uint8_t open_kind;     // format::EventKind of the opening event
-  uint8_t reserved[3];
+  uint8_t flags;         // kSlice* below
+  uint8_t reserved[2];
 
   bool open() const { return end_ticks == kOpen; }
+  bool recursive() const { return (flags & kSliceRecursive) != 0; }
+  bool resumed() const {
+    return open_kind == static_cast<uint8_t>(format::EventKind::kResume);
+  }
   uint64_t dur_ticks() const { return end_ticks - start_ticks; }
   uint64_t self_ticks() const {
     const uint64_t d = dur_ticks();
@@ -73,6 +86,7 @@ struct CallSlice {
 class CallTree {
  public:
   static constexpr size_t kMaxCloseSearch = 1024;
+  static constexpr uint32_t kDenseActive = 1u << 22;
 
   CallTree();
   ~CallTree();
@@ -108,12 +122,16 @@ class CallTree {
   struct ThreadCalls {
     std::vector<CallSlice> slices;
     std::vector<uint64_t> stack;  // indexes of open slices, innermost last
+    // Open slices per function id (index), for kSliceRecursive; ids past
+    // kDenseActive (damaged input) are looked up in the stack instead.
+    std::vector<uint32_t> active;
     uint64_t processed = 0;       // events consumed
     bool finished = false;        // ended: open slices were closed
   };
   void Process(ThreadCalls& t, std::span<const format::EventRecord> events);
   void Close(ThreadCalls& t, uint32_t function, uint64_t ticks);
   void CloseAbove(ThreadCalls& t, size_t keep, uint64_t ticks);
+  static bool OpenIn(const ThreadCalls& t, uint32_t function);
   void IndexFunctions(const TraceReader& trace);
 
   std::vector<ThreadCalls> threads_;

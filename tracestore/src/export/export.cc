@@ -5,6 +5,7 @@
 #include "tracestore/export/chrome_trace.h"
 #include "tracestore/export/collapsed.h"
 #include "tracestore/export/flamegraph_html.h"
+#include "tracestore/export/perfetto.h"
 #include "tracestore/export/speedscope.h"
 
 namespace tracestore {
@@ -20,6 +21,7 @@ constexpr FormatName kFormats[] = {
     {ExportFormat::kSpeedscope, "speedscope"},
     {ExportFormat::kCollapsed, "collapsed"},
     {ExportFormat::kHtml, "html"},
+    {ExportFormat::kPerfetto, "perfetto"},
 };
 
 }  // namespace
@@ -54,6 +56,8 @@ absl::StatusOr<ExportStats> ExportTrace(const TraceReader& trace,
       return WriteCollapsed(trace, thread_ended, options, out);
     case ExportFormat::kHtml:
       return WriteFlameGraphHtml(trace, thread_ended, options, out);
+    case ExportFormat::kPerfetto:
+      return WritePerfettoTrace(trace, thread_ended, options, out);
   }
   return absl::InvalidArgumentError("unknown export format");
 }
