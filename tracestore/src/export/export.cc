@@ -2,6 +2,7 @@
 
 #include "tracestore/export/export.h"
 
+#include "export/export_driver.h"
 #include "tracestore/export/chrome_trace.h"
 #include "tracestore/export/collapsed.h"
 #include "tracestore/export/flamegraph_html.h"
@@ -60,6 +61,16 @@ absl::StatusOr<ExportStats> ExportTrace(const TraceReader& trace,
       return WritePerfettoTrace(trace, thread_ended, options, out);
   }
   return absl::InvalidArgumentError("unknown export format");
+}
+
+ExportStats StreamCalls(const TraceReader& trace,
+                        std::span<const uint64_t> thread_ended,
+                        const ExportOptions& options, CallVisitor& visitor) {
+  internal::ExportDriver driver(trace, thread_ended, options);
+  StringSink none;  // the driver's output check: nothing is written to it
+  Output out(&none);
+  driver.RunAll(visitor, out);
+  return driver.stats();
 }
 
 }  // namespace tracestore

@@ -72,6 +72,7 @@ bool ExportDriver::RunThread(uint32_t thread, CallVisitor& visitor,
       options_.progress(stream_.processed_events(), total_events_);
     if (!out.ok()) return false;
   }
+  if (options_.before_finish) options_.before_finish(thread);
   closed_at_end_ += stream_.FinishThread(thread, first);
   calls_ += counting.closed;
   resumes_ += counting.resumes;

@@ -42,6 +42,7 @@
 #include <string_view>
 
 #include "absl/status/statusor.h"
+#include "tracestore/call_stream.h"
 #include "tracestore/export/output.h"
 #include "tracestore/trace_reader.h"
 
@@ -76,6 +77,10 @@ struct ExportOptions {
   // stays in their callers (self time, and the callers' full span on a
   // timeline), and ExportStats says how many and how long.
   uint64_t min_dur_ns = 0;
+  // Called for a thread right before its calls still open (a live trace,
+  // or one whose writer died) are closed at its last event: a writer that
+  // shows them as open (the sqlite export: dur NULL) can tell them apart.
+  std::function<void(uint32_t thread)> before_finish;
 };
 
 struct ExportStats {
@@ -97,6 +102,15 @@ absl::StatusOr<ExportStats> ExportTrace(const TraceReader& trace,
                                         ExportFormat format,
                                         const ExportOptions& options,
                                         Output& out);
+
+// The walk every format shares, for a writer outside the library (the
+// CLI's sqlite export): each thread's calls to `visitor`, thread by thread,
+// calls shorter than options.min_dur_ns left out, calls still open closed
+// at the end, progress reported. A visitor that fails remembers it and
+// ignores the calls after.
+ExportStats StreamCalls(const TraceReader& trace,
+                        std::span<const uint64_t> thread_ended,
+                        const ExportOptions& options, CallVisitor& visitor);
 
 }  // namespace tracestore
 
