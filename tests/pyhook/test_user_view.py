@@ -48,9 +48,14 @@ async def parent(n):
         s += await child(k)
     return s
 
+def a_function_whose_name_is_long_enough_to_need_two_length_bytes_in_the_perfetto_export_xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx():
+    global calls
+    calls += 1
+
 total = 0
 for n in range(40):
     total += sum(numbers(n % 7 + 3))
+a_function_whose_name_is_long_enough_to_need_two_length_bytes_in_the_perfetto_export_xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx()
 import asyncio
 total += asyncio.run(parent(30))
 print(calls)
@@ -223,14 +228,15 @@ class Counts(TempDirTest):
         rows = query(out, "SELECT sum(kind = 'call') AS calls,"
                           " sum(kind = 'resume') AS resumes FROM calls"
                           " WHERE name IN ('numbers', 'child', 'parent')")
-        self.assertEqual(rows, [{"calls": program_calls, "resumes": resumes}])
+        self.assertEqual(rows, [{"calls": program_calls - 1,
+                                 "resumes": resumes}])
         # top counts calls.
         p = run([CLI, "top", out, "--once", "-n", "50"])
         self.assertEqual(p.returncode, 0, p.stderr)
         shown = top_columns(p.stdout)
         self.assertEqual(sum(shown[n]["calls"] for n in
                              ("numbers", "child", "parent")),
-                         program_calls, p.stdout)
+                         program_calls - 1, p.stdout)
         # Exports count calls (and say how many resumes).
         p = run([CLI, "export", out, "--format", "chrome", "-o",
                  self.path("t.json")])
@@ -250,6 +256,28 @@ class Counts(TempDirTest):
         html_calls = sum(row[3] for row in data)  # [name, file, line, calls,
         #                                            self, total]
         self.assertEqual(html_calls, all_calls)
+        # The Perfetto export: a slice per row of calls (calls and resumes),
+        # decoded with protoc against the schema in the repo.
+        protoc = shutil.which("protoc")
+        if protoc is None:
+            return
+        p = run([CLI, "export", out, "--format", "perfetto", "-o",
+                 self.path("t.pftrace")])
+        self.assertEqual(p.returncode, 0, p.stderr)
+        schema = os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                              "..", "..", "tracestore", "src", "export")
+        with open(self.path("t.pftrace"), "rb") as f:
+            d = subprocess.run([protoc, "--decode=perfetto.protos.Trace",
+                                "-I", schema, "perfetto_trace.proto"],
+                               stdin=f, stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE)
+        self.assertEqual(d.returncode, 0, d.stderr)
+        text = d.stdout.decode()
+        self.assertEqual(text.count("type: TYPE_SLICE_BEGIN"),
+                         all_calls + resumes)
+        self.assertEqual(text.count("type: TYPE_SLICE_END"),
+                         all_calls + resumes)
+        self.assertIn('name: "__main__.a_function_whose_name_is_long', text)
 
     def test_total_time_counts_recursion_once(self):
         script = self.write("rec.py", RECURSION)

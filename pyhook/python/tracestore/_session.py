@@ -259,12 +259,14 @@ def enable(output=None, include=(), exclude=(), with_threads=True,
         "interpreter": "CPython %s" % sys.version.split()[0],
         "include": _prefixes_property(include),
         "exclude": _prefixes_property(exclude),
-        "include_paths": _prefixes_property(include_paths),
-        "exclude_paths": _prefixes_property(exclude_paths),
         "hook": hook,
         "mode": "stack" if hook == "stack" else "instrumented",
         "created_by": "tracestore (Python)",
     }
+    for key, paths in (("include_paths", include_paths),
+                       ("exclude_paths", exclude_paths)):
+        if paths:
+            props[key] = _prefixes_property(paths)
     if properties:
         props.update(properties)
     _tracestore.start(
