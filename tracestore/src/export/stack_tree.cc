@@ -72,8 +72,10 @@ void StackTree::OnOpen(uint32_t thread, std::span<const OpenCall> stack) {
   open.push_back(node);
   // A resume continues a generator or coroutine: its frame, not a call.
   if (stack.back().open_kind ==
-      static_cast<uint8_t>(format::EventKind::kResume))
+      static_cast<uint8_t>(format::EventKind::kResume)) {
+    ++nodes_[node].resumes;
     return;
+  }
   ++nodes_[node].calls;
   ++nodes_[0].calls;
   if (by_thread_) ++nodes_[thread_roots_[thread]].calls;
