@@ -214,6 +214,25 @@ class Filters(TempDirTest):
         self.assertTrue(os.path.exists(self.path("notes/keep.txt")))
 
 
+class Help(TempDirTest):
+    def test_help_lists_every_command(self):
+        p = run([PY, "-m", "tracestore", "--help"])
+        self.assertEqual(p.returncode, 0, p.stderr)
+        for command in ("record", "attach", "query", "top", "export",
+                        "info|verify", "--force", "--include-path",
+                        "perfetto"):
+            self.assertIn(command, p.stdout)
+
+    def test_etwtrace_info(self):
+        p = run([PY, "-m", "etwtrace", "--info"])
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertIn("99a10640-320d-4b37-9e26-c311d86da7ab", p.stdout)
+        self.assertIn("events to:", p.stdout)
+        self.assertIn("CPython %d.%d" % sys.version_info[:2], p.stdout)
+        p = run([PY, "-m", "etwtrace", "--nope"])
+        self.assertEqual(p.returncode, 2)
+
+
 class Counts(TempDirTest):
     def test_resumes_are_not_calls(self):
         script = self.write("gen.py", GENERATORS)

@@ -8,7 +8,7 @@
         [--mode MODE] [--hook HOOK] [--duration SECONDS]    (CPython 3.14+)
     python -m tracestore detach PID
     python -m tracestore query TRACE [--csv|--json] "SQL"
-    python -m tracestore top TRACE [--once] [--thread N] [--limit N]
+    python -m tracestore top TRACE [--once [-n ROWS]] [--sort KEY] [--thread N]
     python -m tracestore export TRACE --format FORMAT -o OUT [--force]
         (chrome, perfetto, speedscope, collapsed, html, sqlite)
     python -m tracestore info|verify TRACE
