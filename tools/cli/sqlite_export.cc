@@ -385,7 +385,16 @@ std::string SqliteExport::Run() {
   if (!pin) return error_;
   sqlite3_bind_text(pin.get(), 1, path_.c_str(), -1, SQLITE_TRANSIENT);
   if (sqlite3_step(pin.get()) == SQLITE_ERROR) return Error();
-  if (!CopyEvents() || !CopyCalls()) return error_;
+  // Events: a closed trace cannot change, so the SQL table's scan (an
+  // INSERT ... SELECT, faster than binding each row) reads what `reader_`
+  // reads; a live one is copied from `reader_`, the calls' snapshot.
+  if (reader_.closed()) {
+    if (!CopyTable("events", "tracestore_events", kEventsColumns))
+      return error_;
+  } else if (!CopyEvents()) {
+    return error_;
+  }
+  if (!CopyCalls()) return error_;
   for (const SmallTable& t : kSmallTables)
     if (!CopyTable(t.name, t.function, t.columns)) return error_;
   pin.reset();

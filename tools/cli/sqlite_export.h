@@ -4,10 +4,11 @@
 // and trace_info(key, value): the trace's properties and header.
 //
 // Streamed, in memory bounded by the call depth and SQLite's page cache:
-// events are copied from the reader in id order (SQLite appends), calls are
-// written as they close from the library's call walk (StreamCalls in
-// export/export.h: --min-dur applies), the small tables through the SQL
-// tables, all from one snapshot of a live trace.
+// events are copied in id order (SQLite appends; from the SQL table for a
+// closed trace, from the reader for a live one), calls are written as they
+// close from the library's call walk (StreamCalls in export/export.h:
+// --min-dur applies), the small tables through the SQL tables, all from
+// one snapshot of a live trace.
 //
 //   SqliteExport e(db, "run.trace", **reader, ended, options);
 //   std::string error = e.Run();          // "" on success
