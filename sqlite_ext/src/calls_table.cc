@@ -1,7 +1,8 @@
 // tracestore_calls(path): the call slices (calls.h), Perfetto style.
 //
-//   SELECT name, count(*), sum(dur) FROM tracestore_calls('run.trace')
-//   WHERE depth = 0 GROUP BY name;
+//   SELECT name, count(*) FILTER (WHERE kind != 'resume'),
+//          sum(dur) FILTER (WHERE NOT recursive)
+//   FROM tracestore_calls('run.trace') GROUP BY name;
 //
 // id is the id of the opening event (as in tracestore_events); ts, dur and
 // self_dur are in ns; dur and self_dur are NULL while the slice is open.
