@@ -144,40 +144,52 @@ def normalise_paths(paths):
     return out
 
 
-def _matches(prefix, name, sep):
-    prefix = prefix.rstrip(sep) or prefix
-    return name == prefix or name.startswith(prefix + sep)
+def _with_parents(names, sep):
+    """Every name and each of its parents at a separator (jinja2 and
+    jinja2.ext for jinja2.ext): a prefix matches a name iff it is one."""
+    out = set()
+    for n in names:
+        parts = n.split(sep)
+        for k in range(1, len(parts) + 1):
+            out.add(sep.join(parts[:k]))
+    return out
 
 
-def unmatched_includes(include, include_paths, modules, files):
+def unmatched_includes(include, include_paths, modules, files, limit=20):
     """Lines saying which include prefixes matched none of the modules (or
-    files) that ran, each with the nearest names seen; [] when all did."""
-    lines = []
+    files) that ran, each with the nearest names seen; [] when all did.
+    At most `limit` lines, then one saying how many more."""
+    lines, more = [], 0
     for prefixes, names, sep, what in (
             (include, modules, ".", "-i"),
             (include_paths, files, "/", "--include-path")):
         names = [n for n in names if n]
+        if not prefixes:
+            continue
+        known = _with_parents(names, sep)
+        lowered = None
         for p in prefixes:
-            if any(_matches(p, n, sep) for n in names):
+            if (p.rstrip(sep) or p) in known:
                 continue
+            if len(lines) == limit:
+                more += 1
+                continue
+            if lowered is None:
+                lowered = {}
+                for c in sorted(known):
+                    lowered.setdefault(c.lower(), c)
             lines.append("%s %s matched no %s that ran%s" % (
                 what, p, "module" if sep == "." else "file",
-                _nearest(p, names, sep)))
+                _nearest(p, names, sep, lowered)))
+    if more:
+        lines.append("... and %d more includes that matched nothing" % more)
     return lines
 
 
-def _nearest(prefix, names, sep):
+def _nearest(prefix, names, sep, lowered):
+    """The closest of the names seen (and their parents), compared without
+    regard to case; `lowered` maps their lower case to them."""
     import difflib
-    # Candidates: the names and each of their parents (jinja2 for
-    # jinja2.ext), compared without regard to case.
-    candidates = set()
-    for n in names:
-        parts = n.split(sep)
-        for k in range(1, len(parts) + 1):
-            candidates.add(sep.join(parts[:k]))
-    lowered = {}
-    for c in sorted(candidates):
-        lowered.setdefault(c.lower(), c)
     key = prefix.rstrip(sep).lower()
     close = difflib.get_close_matches(key, list(lowered), n=3, cutoff=0.6)
     if sep == "/" and not close:
