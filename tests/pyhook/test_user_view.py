@@ -148,6 +148,17 @@ class Filters(TempDirTest):
                    cwd=self.tmp)
         self.assertEqual((p.returncode, p.stderr), (0, ""))
 
+    def test_many_unmatched_includes_are_summed_up(self):
+        from tracestore import _session
+        lines = _session.unmatched_includes(
+            ["m%d" % i for i in range(3000)], [],
+            ["m%d.x" % i for i in range(0, 6000, 2)], [])
+        self.assertEqual(len(lines), 21)
+        self.assertTrue(lines[0].startswith(
+            "-i m1 matched no module that ran; nearest: m1"), lines[0])
+        self.assertEqual(lines[-1],
+                         "... and 1480 more includes that matched nothing")
+
     def test_include_path_selects_code_without_a_module(self):
         template = self.write("templates/page.tmpl", "")
         self.write("prog.py", (
