@@ -86,19 +86,20 @@ PyObject* Start(PyObject*, PyObject* args, PyObject* kwargs) {
                                  "with_threads", "lines",    "c_calls",
                                  "properties", "quiet",     "etw",
                                  "perf_files", "tool_dirs", "max_size",
-                                 nullptr};
+                                 "include_paths", "exclude_paths", nullptr};
   const char* path = nullptr;
   const char* hook = "eval-frame";
   PyObject *include = nullptr, *exclude = nullptr, *exclude_dirs = nullptr,
            *keep_dirs = nullptr, *properties = nullptr, *etw = nullptr,
-           *tool_dirs = nullptr;
+           *tool_dirs = nullptr, *include_paths = nullptr,
+           *exclude_paths = nullptr;
   int with_threads = 1, lines = 0, c_calls = 0, quiet = 0, perf_files = 1;
   unsigned long long max_size = 0;
   if (!PyArg_ParseTupleAndKeywords(
-          args, kwargs, "s|OOOOspppOpOpOK", const_cast<char**>(kwlist), &path,
-          &include, &exclude, &exclude_dirs, &keep_dirs, &hook, &with_threads,
-          &lines, &c_calls, &properties, &quiet, &etw, &perf_files,
-          &tool_dirs, &max_size))
+          args, kwargs, "s|OOOOspppOpOpOKOO", const_cast<char**>(kwlist),
+          &path, &include, &exclude, &exclude_dirs, &keep_dirs, &hook,
+          &with_threads, &lines, &c_calls, &properties, &quiet, &etw,
+          &perf_files, &tool_dirs, &max_size, &include_paths, &exclude_paths))
     return nullptr;
   Recorder::Config config;
   config.path = path;
@@ -106,7 +107,9 @@ PyObject* Start(PyObject*, PyObject* args, PyObject* kwargs) {
       !StringList(exclude, "exclude", &config.exclude) ||
       !StringList(exclude_dirs, "exclude_dirs", &config.exclude_dirs) ||
       !StringList(keep_dirs, "keep_dirs", &config.keep_dirs) ||
-      !StringList(tool_dirs, "tool_dirs", &config.tool_dirs))
+      !StringList(tool_dirs, "tool_dirs", &config.tool_dirs) ||
+      !StringList(include_paths, "include_paths", &config.include_paths) ||
+      !StringList(exclude_paths, "exclude_paths", &config.exclude_paths))
     return nullptr;
   const std::string h = hook;
   if (h == "eval-frame") {
@@ -188,6 +191,35 @@ PyObject* Start(PyObject*, PyObject* args, PyObject* kwargs) {
 PyObject* Stop(PyObject*, PyObject*) {
   if (absl::Status s = Recorder::Stop(); !s.ok()) return Raise(s);
   Py_RETURN_NONE;
+}
+
+// (modules, files): what the active session's filter was asked about, when
+// it has include lists (else two empty lists); None when not recording.
+PyObject* Seen(PyObject*, PyObject*) {
+  Recorder* r = Recorder::current();
+  if (r == nullptr) Py_RETURN_NONE;
+  PyObject* out = PyTuple_New(2);
+  if (out == nullptr) return nullptr;
+  int i = 0;
+  for (const auto* set : {&r->seen_modules(), &r->seen_files()}) {
+    PyObject* list = PyList_New(0);
+    if (list == nullptr) {
+      Py_DECREF(out);
+      return nullptr;
+    }
+    PyTuple_SET_ITEM(out, i++, list);
+    for (const std::string& name : *set) {
+      PyObject* item = PyUnicode_DecodeUTF8(
+          name.data(), static_cast<Py_ssize_t>(name.size()), "replace");
+      if (item == nullptr || PyList_Append(list, item) < 0) {
+        Py_XDECREF(item);
+        Py_DECREF(out);
+        return nullptr;
+      }
+      Py_DECREF(item);
+    }
+  }
+  return out;
 }
 
 PyObject* IsActive(PyObject*, PyObject*) {
@@ -414,6 +446,8 @@ PyMethodDef kMethods[] = {
      "properties=None, quiet=False, etw=False)\n--\n\nStart recording into a new trace."},
     {"stop", Stop, METH_NOARGS, "Stop recording and close the trace."},
     {"is_active", IsActive, METH_NOARGS, "True while recording."},
+    {"_seen", Seen, METH_NOARGS,
+     "(modules, files) the filter was asked about (with include lists)."},
     {"trace_path", TracePath, METH_NOARGS, "The active trace's path, or None."},
     {"mark", reinterpret_cast<PyCFunction>(reinterpret_cast<void (*)()>(Mark)),
      METH_VARARGS | METH_KEYWORDS,

@@ -8,6 +8,7 @@
 
 #include <cstdio>
 #include <mutex>
+#include <tuple>
 
 #include "absl/strings/str_cat.h"
 
@@ -222,7 +223,12 @@ uint64_t Recorder::CodeWord(PyCodeObject* code, PyObject* globals) {
   if (globals != nullptr && PyDict_Check(globals))
     module = Utf8(PyDict_GetItemString(globals, "__name__"));
   const std::string_view file = Utf8(code->co_filename);
-  bool traced = !tool_dirs_.Matches(file) && modules_.IsTraced(module);
+  const bool tool = tool_dirs_.Matches(file);
+  if (collect_seen_ && !tool) {
+    seen_modules_.emplace(module);
+    seen_files_.emplace(file);
+  }
+  bool traced = !tool && Included(module, file);
   if (traced && !excluded_dirs_.empty() && excluded_dirs_.Matches(file) &&
       !kept_dirs_.Matches(file))
     traced = false;
@@ -268,6 +274,17 @@ uint64_t Recorder::CodeWord(PyCodeObject* code, PyObject* globals) {
   return word;
 }
 
+// The module and path filters together (a C function has no file: "").
+bool Recorder::Included(std::string_view module, std::string_view file) const {
+  const PrefixSet& include = modules_.include();
+  const bool included =
+      (include.empty() && include_paths_.empty()) ||
+      (!include.empty() && include.Matches(module)) ||
+      (!file.empty() && include_paths_.Matches(file));
+  return included && !modules_.exclude().Matches(module) &&
+         (file.empty() || !exclude_paths_.Matches(file));
+}
+
 uint32_t Recorder::CFunctionId(PyObject* callable) {
   if (!PyCFunction_Check(callable)) return 0;
   auto* f = reinterpret_cast<PyCFunctionObject*>(callable);
@@ -291,7 +308,8 @@ uint32_t Recorder::CFunctionId(PyObject* callable) {
   const bool tool = module.rfind("tracestore.", 0) == 0 ||
                     module.rfind("etwtrace.", 0) == 0;
   uint32_t id = 0;
-  if (!tool && modules_.IsTraced(module)) {
+  if (collect_seen_ && !tool) seen_modules_.emplace(module);
+  if (!tool && Included(module, {})) {
     FunctionInfo info;
     info.module = module;
     info.qualname = qualname;
@@ -383,6 +401,19 @@ absl::Status Recorder::Start(const Config& config) {
     if (!k.ok()) return k.status();
     r->kept_dirs_ = *std::move(k);
   }
+  for (auto [list, set, what] :
+       {std::tuple(&config.include_paths, &r->include_paths_, "include path"),
+        std::tuple(&config.exclude_paths, &r->exclude_paths_,
+                   "exclude path")}) {
+    if (list->empty()) continue;
+    std::vector<std::string_view> v(list->begin(), list->end());
+    auto built = PrefixSet::Build(v, '/');
+    if (!built.ok())
+      return absl::InvalidArgumentError(
+          absl::StrCat(what, ": ", built.status().message()));
+    *set = *std::move(built);
+  }
+  r->collect_seen_ = !config.include.empty() || !config.include_paths.empty();
   if (!config.tool_dirs.empty()) {
     std::vector<std::string_view> tools(config.tool_dirs.begin(),
                                         config.tool_dirs.end());

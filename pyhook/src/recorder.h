@@ -28,6 +28,7 @@
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
 #include "absl/status/status.h"
 #include "compat.h"
 #include "etw.h"
@@ -97,6 +98,12 @@ class Recorder {
     // Directories whose files are not traced (--exclude-stdlib), and
     // directories inside them that are (site-packages).
     std::vector<std::string> exclude_dirs, keep_dirs;
+    // --include-path / --exclude-path: source files (directories or files,
+    // '/' boundary) traced or not, whatever their module (code without one:
+    // exec'd code, Jinja templates). Code is included when its module or
+    // its file matches an include (or neither list has any); excluded when
+    // either matches an exclude.
+    std::vector<std::string> include_paths, exclude_paths;
     // The recorder's own code (the tracestore package, its bootstrap):
     // never traced, whatever the filters say.
     std::vector<std::string> tool_dirs;
@@ -207,6 +214,15 @@ class Recorder {
             bool stack_sample = false);
   TraceWriter& writer() { return *writer_; }
   const Config& config() const { return config_; }
+  // With include lists: the modules and files of the code the filter was
+  // asked about (the recorder's own code aside), so that the end of the
+  // recording can say which include matched nothing. GIL held.
+  const absl::flat_hash_set<std::string>& seen_modules() const {
+    return seen_modules_;
+  }
+  const absl::flat_hash_set<std::string>& seen_files() const {
+    return seen_files_;
+  }
   Backend backend() const { return config_.backend; }
 
  private:
@@ -224,7 +240,12 @@ class Recorder {
   std::unique_ptr<TraceWriter> writer_;
   std::unique_ptr<EtwEmitter> etw_sink_;
   std::unique_ptr<StackMode> stack_;  // stack mode only
+  bool Included(std::string_view module, std::string_view file) const;
+
   ModuleFilter modules_;
+  PrefixSet include_paths_, exclude_paths_;
+  bool collect_seen_ = false;
+  absl::flat_hash_set<std::string> seen_modules_, seen_files_;
   Qualnames qualnames_;  // 3.9/3.10: qualified names (qualname.h)
   PrefixSet excluded_dirs_, kept_dirs_, tool_dirs_;
   unsigned long starter_ident_ = 0;  // with_threads=False: the only thread

@@ -1,13 +1,18 @@
 // tracestore_calls(path): the call slices (calls.h), Perfetto style.
 //
-//   SELECT name, count(*), sum(dur) FROM tracestore_calls('run.trace')
-//   WHERE depth = 0 GROUP BY name;
+//   SELECT name, count(*) FILTER (WHERE kind != 'resume'),
+//          sum(dur) FILTER (WHERE NOT recursive)
+//   FROM tracestore_calls('run.trace') GROUP BY name;
 //
 // id is the id of the opening event (as in tracestore_events); ts, dur and
 // self_dur are in ns; dur and self_dur are NULL while the slice is open.
 // starts_before_window is 1 for a call of a flight-recorder trace that
 // started before its thread's window: its ts is the window's start and its
 // dur a lower bound (calls.h).
+// kind is what opened the slice: 'call', 'c_call', or 'resume' (a
+// generator or coroutine continued: not a new call). recursive is 1 when a
+// call of the same function was open below it in its thread: summing dur
+// over the rows where it is 0 counts recursion once, as `top` does.
 
 #include <optional>
 
@@ -33,6 +38,8 @@ enum Column {
   kDur,
   kSelfDur,
   kStartsBeforeWindow,
+  kKind,
+  kRecursive,
   kPathColumn,
 };
 
@@ -107,6 +114,13 @@ class CallsCursor : public TableCursor {
       case kStartsBeforeWindow:
         ResultInt(ctx, (s.flags & kSliceStartsBeforeWindow) != 0 ? 1 : 0);
         return;
+      case kKind:
+        ResultStaticText(ctx, EventKindName(static_cast<format::EventKind>(
+                                  s.open_kind)));
+        return;
+      case kRecursive:
+        ResultInt(ctx, s.recursive() ? 1 : 0);
+        return;
       default:
         break;
     }
@@ -150,7 +164,8 @@ const Table kCallsTable = {
         "CREATE TABLE x(id INTEGER, thread_id INTEGER, depth INTEGER,"
         " parent_id INTEGER, function_id INTEGER, name TEXT, module TEXT,"
         " file TEXT, line INTEGER, call_line INTEGER, ts INTEGER, dur INTEGER,"
-        " self_dur INTEGER, starts_before_window INTEGER, path HIDDEN)",
+        " self_dur INTEGER, starts_before_window INTEGER, kind TEXT,"
+        " recursive INTEGER, path HIDDEN)",
         /*path_col=*/kPathColumn,
         /*id_col=*/kId,
         /*ts_col=*/kTs,

@@ -42,6 +42,7 @@ extern const Table kThreadsTable;
 extern const Table kMarksTable;
 extern const Table kProblemsTable;
 extern const Table kLinesTable;
+extern const Table kProfileTable;
 
 // The module every table is registered with (pAux: the table and the
 // connection's SessionCache).

@@ -55,7 +55,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (!RefreshWithThreadEnds(**trace, &ended).ok()) return 0;
   for (const ExportFormat format :
        {ExportFormat::kChrome, ExportFormat::kSpeedscope,
-        ExportFormat::kCollapsed, ExportFormat::kHtml}) {
+        ExportFormat::kCollapsed, ExportFormat::kHtml,
+        ExportFormat::kPerfetto}) {
     for (const bool threads : {false, true}) {
       if (threads && format != ExportFormat::kCollapsed) continue;
       CountingSink sink;

@@ -183,6 +183,46 @@ TEST(CallTree, UnbalancedInput) {
   EXPECT_FALSE((*view)->calls().slices(1)[0].open());
 }
 
+// kSliceRecursive: set when a slice of the same function is open below,
+// including through a slice closed early (a return that closed inner
+// slices too) and across resumes; cleared once the outer one closed.
+TEST(CallTree, RecursiveFlag) {
+  ScratchDir dir;
+  testing::TreeOptions o;
+  o.threads = 1;
+  o.slices_per_thread = 0;
+  testing::TreeWriter tree(dir / "t.trace", o);
+  tree.Append(0, EventKind::kCall, 1, 0);     // 0: f         no
+  tree.Append(0, EventKind::kCall, 2, 0);     // 1: g in f    no
+  tree.Append(0, EventKind::kCall, 1, 0);     // 2: f in g    yes
+  tree.Append(0, EventKind::kReturn, 1, 0);   // 3: closes 2
+  tree.Append(0, EventKind::kCall, 1, 0);     // 4: f in g    yes
+  tree.Append(0, EventKind::kCall, 3, 0);     // 5: h         no
+  tree.Append(0, EventKind::kReturn, 2, 0);   // 6: closes 5, 4, 1
+  tree.Append(0, EventKind::kReturn, 1, 0);   // 7: closes 0
+  tree.Append(0, EventKind::kCall, 1, 0);     // 8: f         no (all closed)
+  tree.Append(0, EventKind::kResume, 4, 0);   // 9: gen in f  no
+  tree.Append(0, EventKind::kYield, 4, 0);    // 10
+  tree.Append(0, EventKind::kResume, 4, 0);   // 11: gen      no
+  tree.Append(0, EventKind::kResume, 4, 0);   // 12: gen in gen: yes
+  tree.Append(0, EventKind::kYield, 4, 0);    // 13
+  tree.Append(0, EventKind::kYield, 4, 0);    // 14
+  tree.Append(0, EventKind::kReturn, 1, 0);   // 15
+  auto view = TraceView::Open(dir / "t.trace");
+  ASSERT_TRUE(view.ok());
+  auto s = (*view)->calls().slices(0);
+  ASSERT_EQ(s.size(), 9u);
+  const bool want[] = {false, false, true,  true, false,
+                       false, false, false, true};
+  const uint64_t opens[] = {0, 1, 2, 4, 5, 8, 9, 11, 12};
+  for (size_t i = 0; i < 9; ++i) {
+    EXPECT_EQ(s[i].open_index, opens[i]) << i;
+    EXPECT_EQ(s[i].recursive(), want[i]) << i;
+  }
+  EXPECT_TRUE(s[6].resumed());
+  EXPECT_FALSE(s[5].resumed());
+}
+
 TEST(CallTree, DeepStackWithUnmatchedReturnsStaysLinear) {
   ScratchDir dir;
   testing::TreeOptions o;

@@ -126,6 +126,22 @@ TEST_F(CliTest, QueryErrors) {
   EXPECT_THAT(err, HasSubstr("No such file"));
   EXPECT_EQ(Cli("query", &out, &err), 2);
   EXPECT_EQ(Query("", "DELETE FROM calls", &out, &err), 2);
+  // A statement that fails while it runs prints only its error: no header,
+  // no "(0 rows)", in every output format.
+  for (const char* format : {"", "--csv", "--json"}) {
+    EXPECT_EQ(Query(format,
+                    "SELECT name, abs(-9223372036854775807 - depth - 1) AS x"
+                    " FROM calls",
+                    &out, &err),
+              2)
+        << format;
+    EXPECT_THAT(err, HasSubstr("integer overflow")) << format;
+    EXPECT_EQ(out, "") << format;
+  }
+  // Statements before the failing one keep their output.
+  EXPECT_EQ(Query("", "SELECT 1 AS one; SELECT nope FROM calls", &out, &err),
+            2);
+  EXPECT_EQ(out, "one\n---\n  1\n(1 row)\n");
 }
 
 TEST_F(CliTest, ExportSqlite) {
@@ -162,6 +178,30 @@ TEST_F(CliTest, ExportSqlite) {
   EXPECT_THAT(exported,
               StartsWith(absl::StrCat(tree_->slices().size(), "|",
                                       tree_->total_events(), "|40|2|5|")));
+  // The streamed calls and profile tables hold what the live tables give,
+  // column for column (sums over every column).
+  for (const char* sql :
+       {"SELECT count(*), sum(id), sum(thread_id), sum(depth),"
+        " sum(coalesce(parent_id, -1)), sum(function_id), sum(length(name)),"
+        " sum(length(module)), sum(length(file)), sum(line), sum(call_line),"
+        " sum(ts), sum(coalesce(dur, -1)), sum(coalesce(self_dur, -1)),"
+        " group_concat(DISTINCT kind), sum(recursive) FROM calls",
+        "SELECT count(*), sum(function_id), sum(length(name)), sum(calls),"
+        " sum(resumes), sum(open), sum(total_dur), sum(self_dur),"
+        " sum(length(file)), sum(line) FROM profile",
+        "SELECT count(*), sum(id), sum(ts), sum(length(kind)),"
+        " sum(coalesce(function_id, -1)), sum(coalesce(line, -1)),"
+        " sum(coalesce(mark_id, -1)) FROM events"}) {
+    ASSERT_EQ(testing::Run(absl::StrCat(SQLITE3_SHELL, " -batch -csv ", db,
+                                        " ", ShellQuote(sql)),
+                           &exported),
+              0);
+    ASSERT_EQ(Query("--csv", sql, &queried), 0);
+    std::vector<std::string> rows = absl::StrSplit(queried, "\r\n");
+    ASSERT_GE(rows.size(), 2u);
+    EXPECT_EQ(absl::StrReplaceAll(exported, {{"\r\n", "\n"}}), rows[1] + "\n")
+        << sql;
+  }
   // Indexes exist and are used.
   ASSERT_EQ(
       testing::Run(absl::StrCat(SQLITE3_SHELL, " -batch ", db,

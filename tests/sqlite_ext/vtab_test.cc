@@ -3,6 +3,7 @@
 // results against unpushed twins, live refresh, and bad input.
 
 #include <cctype>
+#include <map>
 #include <random>
 #include <set>
 
@@ -133,10 +134,24 @@ TEST_F(SqlTest, CallsMatchTheGeneratedTrees) {
     if (e.parent_open_index >= 0)
       child[{e.thread, static_cast<uint64_t>(e.parent_open_index)}] +=
           e.end_ticks - e.start_ticks;
+  // Recursive: a slice of the same function among its parents (truth).
+  std::map<std::pair<uint32_t, uint64_t>, const testing::ExpectedSlice*> by_id;
+  for (const auto& e : tree_->slices()) by_id[{e.thread, e.open_index}] = &e;
+  auto recursive = [&](const testing::ExpectedSlice& e) {
+    for (int64_t p = e.parent_open_index; p >= 0;) {
+      const testing::ExpectedSlice* parent =
+          by_id.at({e.thread, static_cast<uint64_t>(p)});
+      if (parent->function == e.function) return 1;
+      p = parent->parent_open_index;
+    }
+    return 0;
+  };
   std::vector<std::string> want;
   for (const auto& e : tree_->slices()) {
     const auto& f = reader_->functions()[e.function - 1];
     const uint64_t dur_ticks = e.end_ticks - e.start_ticks;
+    const std::string_view kind = EventKindName(
+        format::GetEventKind(reader_->events(e.thread)[e.open_index]));
     want.push_back(absl::StrCat(
         MakeRowId(e.thread, e.open_index), "|", e.thread, "|", e.depth, "|",
         e.parent_open_index < 0
@@ -148,7 +163,8 @@ TEST_F(SqlTest, CallsMatchTheGeneratedTrees) {
         e.call_line, "|", reader_->ToNs(e.start_ticks), "|",
         reader_->ToNs(e.end_ticks) - reader_->ToNs(e.start_ticks), "|",
         reader_->ToNs(dur_ticks - child[{e.thread, e.open_index}]),
-        "|0"));  // starts_before_window: no ring here
+        "|0|",  // starts_before_window: no ring here
+        std::string(kind), "|", recursive(e)));
   }
   EXPECT_EQ(Rows(db_.get(), "SELECT * FROM " + T("calls")), want);
   // The slice id is its opening event's id.

@@ -386,5 +386,33 @@ TEST(Corrupt, RandomBitFlipsNeverCrash) {
   EXPECT_GE(detected, kFlips * 9 / 10);
 }
 
+// Many errors of one kind (every string of a store whose bytes were cut
+// short) are one line of `verify`: the count and the first few.
+TEST(Corrupt, VerifySummarisesEachKindOfError) {
+  ScratchDir dir;
+  const std::string path = WriteGoodTrace(dir, "t.trace");
+  const std::string bytes = path + "/" + kStringBytesFile;
+  ASSERT_EQ(::truncate(bytes.c_str(), format::kStoreHeaderBytes), 0);
+  auto report = ReadEverything(path);
+  size_t past = 0;
+  for (const auto& e : report.errors)
+    past += e.find("points past the string bytes") != std::string::npos;
+  ASSERT_GT(past, 10u);
+  const std::string out = CliOutput("verify " + path);
+  EXPECT_THAT(out, HasSubstr(absl::StrCat(
+                       "error: ", past, " like: ", path,
+                       ": string 1 points past the string bytes; ")));
+  EXPECT_THAT(out, HasSubstr(absl::StrCat(" (and ", past - 3, " more)\n")));
+  size_t lines = 0, mentions = 0;
+  for (size_t at = 0; (at = out.find('\n', at)) != std::string::npos; ++at)
+    ++lines;
+  for (size_t at = 0; (at = out.find("points past", at)) != std::string::npos;
+       ++at)
+    ++mentions;
+  EXPECT_EQ(mentions, 3u) << out;
+  EXPECT_LT(lines, 10u) << out;
+  EXPECT_EQ(RunCli("verify " + path), 1);
+}
+
 }  // namespace
 }  // namespace tracestore

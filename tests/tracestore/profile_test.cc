@@ -21,7 +21,7 @@ using format::EventKind;
 using testing::ScratchDir;
 
 struct Expected {
-  uint64_t calls = 0, self_ticks = 0, total_ticks = 0;
+  uint64_t calls = 0, resumes = 0, self_ticks = 0, total_ticks = 0;
 };
 
 // The profile computed the slow way, from CallTree's slices.
@@ -32,12 +32,13 @@ std::map<uint32_t, Expected> FromSlices(const CallTree& tree, uint32_t only) {
     auto slices = tree.slices(t);
     for (const CallSlice& s : slices) {
       Expected& e = out[s.function];
-      ++e.calls;
+      ++(s.resumed() ? e.resumes : e.calls);
       if (s.open()) continue;
       e.self_ticks += s.self_ticks();
       bool outermost = true;
       for (uint64_t p = s.parent; p != 0; p = slices[p - 1].parent)
         if (slices[p - 1].function == s.function) outermost = false;
+      EXPECT_EQ(s.recursive(), !outermost);  // the calls table's column
       if (outermost) e.total_ticks += s.dur_ticks();
     }
   }
@@ -54,6 +55,7 @@ void ExpectProfile(const TraceReader& reader, const Profile& profile,
     auto it = expected.find(f.function);
     ASSERT_NE(it, expected.end()) << f.function;
     EXPECT_EQ(f.calls, it->second.calls) << f.function;
+    EXPECT_EQ(f.resumes, it->second.resumes) << f.function;
     EXPECT_EQ(f.self_ns, reader.ToNs(it->second.self_ticks)) << f.function;
     EXPECT_EQ(f.total_ns, reader.ToNs(it->second.total_ticks)) << f.function;
     EXPECT_EQ(f.open, 0u);
@@ -81,7 +83,12 @@ TEST(Profile, MatchesTheSlices) {
   ExpectProfile(**reader, profile, (*view)->calls(), Profile::kAllThreads);
   for (uint32_t t = 0; t < o.threads; ++t)
     ExpectProfile(**reader, profile, (*view)->calls(), t);
-  EXPECT_EQ(profile.calls(), tree.slices().size());
+  uint64_t resumes = 0;
+  for (const auto& e : tree.slices())
+    resumes += format::GetEventKind((*reader)->events(e.thread)[e.open_index]) ==
+               format::EventKind::kResume;
+  EXPECT_GT(resumes, 0u);
+  EXPECT_EQ(profile.calls(), tree.slices().size() - resumes);
 }
 
 TEST(Profile, IncrementalEqualsBatch) {

@@ -2,23 +2,27 @@
 // a format other tools open.
 //
 //   tracestore export run.trace --format chrome -o run.json  # Perfetto UI
+//   tracestore export run.trace --format perfetto -o run.pftrace
+//   tracestore export run.trace --format chrome --min-dur 50us -o run.json
 //   tracestore export run.trace --format speedscope -o run.ss.json
 //   tracestore export run.trace --format collapsed -o - | flamegraph.pl >x.svg
 //   tracestore export run.trace --format html -o run.html  # flame graph
 //   tracestore export --format sqlite run.trace -o run.db
 //   sqlite3 run.db "SELECT name, sum(self_dur) FROM calls GROUP BY 1"
 //
-// chrome, speedscope, collapsed and html are streamed by the library's
+// --min-dur DURATION (every format): calls shorter than DURATION (ns, us,
+// ms or s) are left out; their time stays in their callers, and the
+// summary says how many and how long.
+//
+// chrome, perfetto, speedscope, collapsed and html are streamed by the library's
 // writers (tracestore/export/*.h) in memory bounded by the call depth or the
 // distinct stacks; a progress bar shows on stderr when the export takes
 // more than a couple of seconds and stderr is a terminal (--progress: always,
 // --no-progress: never). `-o -` writes to stdout; a device or named pipe
 // (/dev/null, a FIFO) is written in place.
 //
-// sqlite: a regular SQLite database with the tables `query` shows (calls,
-// events, functions, threads, marks; same columns, id the INTEGER PRIMARY
-// KEY), indexes for the usual lookups, and trace_info(key, value): the
-// trace's properties and header.
+// sqlite: a regular SQLite database with the tables `query` shows, streamed
+// (sqlite_export.h).
 //
 // Every regular file is written to OUT.tmp-PID and renamed into place, so
 // OUT is either complete or absent. An existing OUT is kept unless --force. A live
@@ -41,9 +45,11 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "commands.h"
 #include "problem_report.h"
 #include "progress.h"
+#include "sqlite_export.h"
 #include "sqlite_ext/tracestore_sqlite.h"
 #include "tracestore/call_stream.h"
 #include "tracestore/export/export.h"
@@ -56,66 +62,24 @@ namespace {
 
 constexpr char kUsage[] =
     "usage: tracestore export TRACE --format FORMAT -o OUT [--force]\n"
+    "                         [--min-dur DURATION]\n"
     "formats:\n"
     "  chrome       Trace Event JSON (Perfetto UI, chrome://tracing)\n"
+    "  perfetto     Perfetto's native protobuf trace (Perfetto UI,\n"
+    "               trace_processor): a few times smaller than chrome\n"
     "  speedscope   speedscope's JSON (one evented profile per thread)\n"
     "  collapsed    folded stacks for flamegraph.pl / inferno (ns of self\n"
     "               time); --threads: a root frame per thread\n"
     "  html         one self-contained page: flame graph and function table\n"
     "  sqlite       a regular SQLite database of the query tables\n"
     "options: -o - (stdout; not sqlite), --title TEXT, --progress,\n"
-    "         --no-progress\n";
-
-// Tables in copy order; the column lists are those of the SQL tables.
-struct ExportTable {
-  const char* name;
-  const char* function;
-  const char* columns;  // CREATE TABLE body
-};
-constexpr ExportTable kTables[] = {
-    {"events", "tracestore_events",
-     "id INTEGER PRIMARY KEY, thread_id INTEGER NOT NULL, ts INTEGER NOT NULL,"
-     " kind TEXT, function_id INTEGER, line INTEGER, mark_id INTEGER"},
-    {"calls", "tracestore_calls",
-     "id INTEGER PRIMARY KEY, thread_id INTEGER NOT NULL,"
-     " depth INTEGER NOT NULL, parent_id INTEGER, function_id INTEGER,"
-     " name TEXT, module TEXT, file TEXT, line INTEGER, call_line INTEGER,"
-     " ts INTEGER NOT NULL, dur INTEGER, self_dur INTEGER,"
-     " starts_before_window INTEGER"},
-    {"marks", "tracestore_marks",
-     "id INTEGER PRIMARY KEY, ts INTEGER, thread_id INTEGER, name TEXT,"
-     " kind TEXT, value INTEGER"},
-    {"threads", "tracestore_threads",
-     "id INTEGER PRIMARY KEY, os_tid INTEGER, name TEXT, start_ts INTEGER,"
-     " end_ts INTEGER, event_count INTEGER, events_first INTEGER,"
-     " window_start_ts INTEGER"},
-    {"functions", "tracestore_functions",
-     "id INTEGER PRIMARY KEY, module TEXT, name TEXT, file TEXT,"
-     " line INTEGER, is_python INTEGER, traced INTEGER, code_addr INTEGER,"
-     " slot_begin INTEGER, slot_end INTEGER"},
-    {"lines", "tracestore_lines",
-     "function_id INTEGER NOT NULL, name TEXT, module TEXT, file TEXT,"
-     " line INTEGER NOT NULL, hits INTEGER, time INTEGER, self_time INTEGER,"
-     " time_in_calls INTEGER, PRIMARY KEY (function_id, line)"},
-};
-
-constexpr const char* kIndexes[] = {
-    "CREATE INDEX events_ts ON events(ts)",
-    "CREATE INDEX events_function ON events(function_id)",
-    "CREATE INDEX calls_ts ON calls(ts)",
-    "CREATE INDEX calls_function ON calls(function_id)",
-    "CREATE INDEX calls_parent ON calls(parent_id)",
-    "CREATE INDEX marks_ts ON marks(ts)",
-};
+    "         --no-progress, --min-dur DURATION (leave out calls shorter\n"
+    "         than DURATION, e.g. 50us or 1ms: their time stays in their\n"
+    "         callers)\n";
 
 struct DbCloser {
   void operator()(sqlite3* db) const { sqlite3_close_v2(db); }
 };
-struct StmtFinalizer {
-  void operator()(sqlite3_stmt* s) const { sqlite3_finalize(s); }
-};
-using Stmt = std::unique_ptr<sqlite3_stmt, StmtFinalizer>;
-
 int Fail(const std::string& message) {
   std::fprintf(stderr, "tracestore export: %s\n", message.c_str());
   return kExitUsage;
@@ -160,87 +124,6 @@ bool InsideTrace(const std::string& output, const std::string& trace) {
   return same;
 }
 
-class Exporter {
- public:
-  Exporter(sqlite3* db, std::string trace)
-      : db_(db), trace_(std::move(trace)) {}
-
-  // Empty on success, else what failed.
-  std::string Run(const TraceReader& reader) {
-    if (!Exec("PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF;"
-              " PRAGMA page_size=8192; BEGIN"))
-      return error_;
-    // A cursor left open on the trace pins one snapshot for every copy
-    // below (tables refresh only when no scan of the trace is under way).
-    Stmt pin = Prepare("SELECT 1 FROM tracestore_events(?1)");
-    if (!pin || sqlite3_step(pin.get()) == SQLITE_ERROR) return Error();
-    for (const ExportTable& t : kTables) {
-      if (!Exec(absl::StrCat("CREATE TABLE ", t.name, "(", t.columns, ")")))
-        return error_;
-      Stmt copy = Prepare(absl::StrCat("INSERT INTO main.", t.name,
-                                       " SELECT * FROM ", t.function, "(?1)"));
-      if (!copy || sqlite3_step(copy.get()) != SQLITE_DONE) return Error();
-      counts_.push_back(absl::StrCat(sqlite3_changes64(db_), " ", t.name));
-    }
-    pin.reset();
-    for (const char* index : kIndexes)
-      if (!Exec(index)) return error_;
-    if (!Exec("CREATE TABLE trace_info(key TEXT PRIMARY KEY, value)"))
-      return error_;
-    const auto& h = reader.header();
-    std::vector<std::pair<std::string, std::string>> info = reader.properties();
-    info.emplace_back("trace", reader.path());
-    info.emplace_back("state", reader.closed() ? "closed" : "recording");
-    info.emplace_back("pid", absl::StrCat(h.pid));
-    info.emplace_back("start_realtime_ns", absl::StrCat(h.start.realtime_ns));
-    info.emplace_back("ticks_per_second", absl::StrCat(h.ticks_per_second));
-    info.emplace_back("exported_by", "tracestore export");
-    Stmt put = Prepare("INSERT OR REPLACE INTO trace_info VALUES (?1, ?2)");
-    if (!put) return error_;
-    for (const auto& [key, value] : info) {
-      sqlite3_reset(put.get());
-      sqlite3_bind_text(put.get(), 1, key.data(), static_cast<int>(key.size()),
-                        SQLITE_TRANSIENT);
-      sqlite3_bind_text(put.get(), 2, value.data(),
-                        static_cast<int>(value.size()), SQLITE_TRANSIENT);
-      if (sqlite3_step(put.get()) != SQLITE_DONE) return Error();
-    }
-    put.reset();
-    if (!Exec("COMMIT")) return error_;
-    return {};
-  }
-  const std::vector<std::string>& counts() const { return counts_; }
-
- private:
-  bool Exec(const std::string& sql) {
-    char* error = nullptr;
-    if (sqlite3_exec(db_, sql.c_str(), nullptr, nullptr, &error) == SQLITE_OK)
-      return true;
-    error_ = error != nullptr ? error : sqlite3_errmsg(db_);
-    sqlite3_free(error);
-    return false;
-  }
-  Stmt Prepare(const std::string& sql) {
-    sqlite3_stmt* stmt = nullptr;
-    if (sqlite3_prepare_v2(db_, sql.c_str(), -1, &stmt, nullptr) != SQLITE_OK) {
-      error_ = sqlite3_errmsg(db_);
-      return nullptr;
-    }
-    if (sqlite3_bind_parameter_count(stmt) > 0)
-      sqlite3_bind_text(stmt, 1, trace_.c_str(), -1, SQLITE_TRANSIENT);
-    return Stmt(stmt);
-  }
-  std::string Error() {
-    if (error_.empty()) error_ = sqlite3_errmsg(db_);
-    return error_;
-  }
-
-  sqlite3* db_;
-  std::string trace_;
-  std::string error_;
-  std::vector<std::string> counts_;
-};
-
 // Renames the finished temporary file into place; "" or what failed.
 // Without --force, never replaces a file that appeared meanwhile.
 std::string Publish(const std::string& temp, const std::string& output,
@@ -259,8 +142,50 @@ std::string Count(uint64_t n, const char* what) {
   return absl::StrCat(n, " ", what);
 }
 
+// "250ns", "50us", "1.5ms", "2s" -> ns; false for anything else.
+bool ParseDuration(const std::string& text, uint64_t* ns) {
+  struct Unit {
+    const char* suffix;
+    double ns;
+  };
+  constexpr Unit kUnits[] = {{"ns", 1}, {"us", 1e3}, {"ms", 1e6}, {"s", 1e9}};
+  for (const Unit& u : kUnits) {
+    const size_t n = std::strlen(u.suffix);
+    if (text.size() <= n || text.compare(text.size() - n, n, u.suffix) != 0)
+      continue;
+    const std::string number = text.substr(0, text.size() - n);
+    if (number.find_first_not_of("0123456789.") != std::string::npos)
+      return false;
+    char* end = nullptr;
+    const double v = std::strtod(number.c_str(), &end);
+    if (end == number.c_str() || *end != '\0' || !(v >= 0) || v * u.ns > 1e18)
+      return false;
+    *ns = static_cast<uint64_t>(v * u.ns + 0.5);
+    return true;
+  }
+  return false;
+}
+
+std::string DurationText(uint64_t ns) {
+  if (ns >= 1'000'000'000 && ns % 1'000'000 == 0)
+    return absl::StrCat(ns / 1e9, "s");
+  if (ns >= 1'000'000 && ns % 1'000 == 0) return absl::StrCat(ns / 1e6, "ms");
+  if (ns >= 1'000) return absl::StrCat(ns / 1e3, "us");
+  return absl::StrCat(ns, "ns");
+}
+
+// What --min-dur left out, for the summary line.
+std::string ShortNote(const ExportStats& stats, uint64_t min_dur_ns) {
+  return absl::StrCat(stats.short_calls, " calls (and ", stats.short_resumes,
+                      " resumes) shorter than ", DurationText(min_dur_ns),
+                      " left out: ",
+                      absl::StrFormat("%.3f", stats.short_ns / 1e6),
+                      " ms, in their callers' self time");
+}
+
 struct StreamArgs {
   ExportFormat format;
+  uint64_t min_dur_ns = 0;
   std::string trace, output, title;
   bool force = false, collapsed_threads = false;
   ProgressBar::Mode progress = ProgressBar::Mode::kAuto;
@@ -300,6 +225,7 @@ int ExportStreamed(const StreamArgs& a) {
   ExportOptions options;
   options.title = a.title;
   options.collapsed_threads = a.collapsed_threads;
+  options.min_dur_ns = a.min_dur_ns;
   options.progress = [&bar](uint64_t done, uint64_t total) {
     bar.Update(done, total);
   };
@@ -328,6 +254,9 @@ int ExportStreamed(const StreamArgs& a) {
 
   std::vector<std::string> notes = {Count(stats->calls, "calls"),
                                     Count(stats->events, "events")};
+  if (stats->resumes != 0)
+    notes.push_back(Count(stats->resumes, "generator/coroutine resumes"));
+  if (a.min_dur_ns != 0) notes.push_back(ShortNote(*stats, a.min_dur_ns));
   if (stats->closed_at_end != 0)
     notes.push_back(Count(stats->closed_at_end,
                           "calls still open, ended at their thread's last "
@@ -352,7 +281,7 @@ int ExportStreamed(const StreamArgs& a) {
 }  // namespace
 
 int RunExport(const std::vector<std::string>& args) {
-  std::string format, output, trace, title;
+  std::string format, output, trace, title, min_dur;
   bool force = false, collapsed_threads = false;
   ProgressBar::Mode progress = ProgressBar::Mode::kAuto;
   for (size_t i = 0; i < args.size(); ++i) {
@@ -377,6 +306,12 @@ int RunExport(const std::vector<std::string>& args) {
     } else if (a == "--title") {
       if (!value(&title))
         return Fail("--title needs a value\n" + std::string(kUsage));
+    } else if (a == "--min-dur") {
+      if (!value(&min_dur))
+        return Fail("--min-dur needs a duration (e.g. 50us)\n" +
+                    std::string(kUsage));
+    } else if (a.rfind("--min-dur=", 0) == 0) {
+      min_dur = a.substr(10);
     } else if (a == "--threads") {
       collapsed_threads = true;
     } else if (a == "--progress") {
@@ -398,6 +333,10 @@ int RunExport(const std::vector<std::string>& args) {
     std::fputs(kUsage, stderr);
     return kExitUsage;
   }
+  uint64_t min_dur_ns = 0;
+  if (!min_dur.empty() && !ParseDuration(min_dur, &min_dur_ns))
+    return Fail("--min-dur '" + min_dur +
+                "' is not a duration: a number with ns, us, ms or s (50us)");
   if (output != "-" && InsideTrace(output, trace))
     return Fail(output + " is inside the trace being exported: not writing "
                 "there");
@@ -405,14 +344,15 @@ int RunExport(const std::vector<std::string>& args) {
     StreamArgs stream;
     if (!ParseExportFormat(format, &stream.format))
       return Fail(absl::StrCat("unknown format '", format,
-                               "' (formats: chrome, speedscope, collapsed, "
-                               "html, sqlite)"));
+                               "' (formats: chrome, perfetto, speedscope, "
+                               "collapsed, html, sqlite)"));
     stream.trace = trace;
     stream.output = output;
     stream.title = title;
     stream.force = force;
     stream.collapsed_threads = collapsed_threads;
     stream.progress = progress;
+    stream.min_dur_ns = min_dur_ns;
     return ExportStreamed(stream);
   }
   if (output == "-") return Fail("sqlite needs a file name: -o OUT.db");
@@ -425,16 +365,28 @@ int RunExport(const std::vector<std::string>& args) {
 
   auto reader = TraceReader::Open(trace);
   if (!reader.ok()) return Fail(std::string(reader.status().message()));
+  std::vector<uint64_t> ended;
+  if (absl::Status s = RefreshWithThreadEnds(**reader, &ended); !s.ok())
+    return Fail(std::string(s.message()));
 
   const std::string temp = absl::StrCat(output, ".tmp-", ::getpid());
   ::unlink(temp.c_str());
   std::string error;
   std::vector<std::string> counts;
+  ExportStats stats;
+  ProgressBar bar("exporting sqlite", progress);
+  ExportOptions options;
+  options.min_dur_ns = min_dur_ns;
+  options.progress = [&bar](uint64_t done, uint64_t total) {
+    bar.Update(done, total);
+  };
   {
     sqlite3* raw = nullptr;
     const int rc =
         sqlite3_open_v2(temp.c_str(), &raw,
-                        SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr);
+                        SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
+                            SQLITE_OPEN_NOMUTEX,  // one thread
+                        nullptr);
     std::unique_ptr<sqlite3, DbCloser> db(raw);
     if (rc != SQLITE_OK) {
       error = absl::StrCat("cannot create ", temp, ": ",
@@ -442,16 +394,20 @@ int RunExport(const std::vector<std::string>& args) {
     } else if (sql::RegisterTables(db.get()) != SQLITE_OK) {
       error = sqlite3_errmsg(db.get());
     } else {
-      Exporter exporter(db.get(), trace);
-      error = exporter.Run(**reader);
+      SqliteExport exporter(db.get(), trace, **reader, ended, options);
+      error = exporter.Run();
       counts = exporter.counts();
+      stats = exporter.stats();
     }
   }
+  bar.Done();
   if (error.empty()) error = Publish(temp, output, force);
   if (!error.empty()) {
     ::unlink(temp.c_str());
     return Fail(error);
   }
+  if (min_dur_ns != 0)
+    counts.push_back(ShortNote(stats, min_dur_ns));
   std::string summary;
   for (const auto& c : counts)
     absl::StrAppend(&summary, summary.empty() ? "" : ", ", c);

@@ -1,5 +1,6 @@
 // `tracestore query TRACE [--csv|--json] "SQL"`: runs SQL over a trace, with
-// the tables named plainly: calls, events, functions, threads, marks.
+// the tables named plainly: calls, events, functions, threads, marks,
+// profile.
 //
 //   tracestore query run.trace "SELECT name, sum(dur) FROM calls GROUP BY 1"
 //   tracestore query run.trace --json "SELECT * FROM threads"
@@ -35,7 +36,7 @@ namespace {
 
 constexpr char kUsage[] =
     "usage: tracestore query TRACE [--csv|--json] \"SQL\"   (SQL '-': stdin)\n"
-    "tables: calls, events, functions, threads, marks, lines\n";
+    "tables: calls, events, functions, threads, marks, lines, profile\n";
 
 // A value as text, the way the output formats spell it.
 std::string NumberText(sqlite3_stmt* stmt, int i) {
@@ -405,13 +406,23 @@ int RunQuery(const std::vector<std::string>& args) {
       return Fail(sqlite3_errmsg(db.get()));
     if (stmt == nullptr) continue;  // whitespace or a comment
     ++statements;
+    // The header waits for the first row, and the end for success: a
+    // statement that fails prints only its error (rows it already
+    // streamed aside).
     const bool has_columns = sqlite3_column_count(stmt) > 0;
-    if (has_columns) printer->Begin(stmt);
+    bool begun = false;
     int step;
-    while ((step = sqlite3_step(stmt)) == SQLITE_ROW) printer->Row(stmt);
-    if (has_columns) printer->End();
-    std::fflush(stdout);
+    while ((step = sqlite3_step(stmt)) == SQLITE_ROW) {
+      if (!begun) printer->Begin(stmt);
+      begun = true;
+      printer->Row(stmt);
+    }
     const bool failed = step != SQLITE_DONE;
+    if (has_columns && !failed) {
+      if (!begun) printer->Begin(stmt);
+      printer->End();
+    }
+    std::fflush(stdout);
     const std::string message = sqlite3_errmsg(db.get());
     sqlite3_finalize(stmt);
     if (failed) return Fail(message);

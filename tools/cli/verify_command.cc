@@ -1,9 +1,11 @@
-// `tracestore verify TRACE`: exit 0 when sound; otherwise one line per
-// problem on stderr and exit 1 (2 if the trace cannot be opened at all).
+// `tracestore verify TRACE`: exit 0 when sound; otherwise the problems on
+// stderr, one line per kind (a count and the first few: GroupMessages), and
+// exit 1 (2 if the trace cannot be opened at all).
 
 #include <cstdio>
 
 #include "commands.h"
+#include "problem_report.h"
 #include "tracestore/verify.h"
 
 namespace tracestore::cli {
@@ -21,13 +23,15 @@ int RunVerify(const std::vector<std::string>& args) {
   }
   for (const auto& note : report->notes)
     std::fprintf(stderr, "note: %s\n", note.c_str());
-  // All of them, up to a limit: a crafted trace may have a million.
+  // One line per kind of error; still a limit, as a crafted trace may have
+  // many kinds.
   constexpr size_t kMaxLines = 100;
-  for (size_t i = 0; i < report->errors.size() && i < kMaxLines; ++i)
-    std::fprintf(stderr, "error: %s\n", report->errors[i].c_str());
-  if (report->errors.size() > kMaxLines)
-    std::fprintf(stderr, "error: ... and %zu more\n",
-                 report->errors.size() - kMaxLines);
+  const std::vector<std::string> lines = GroupMessages(report->errors);
+  for (size_t i = 0; i < lines.size() && i < kMaxLines; ++i)
+    std::fprintf(stderr, "error: %s\n", lines[i].c_str());
+  if (lines.size() > kMaxLines)
+    std::fprintf(stderr, "error: ... and %zu more kinds of error\n",
+                 lines.size() - kMaxLines);
   std::printf(
       "%s: %s (%llu threads, %llu functions, %llu events, %llu marks, "
       "%llu chunk checksums)\n",

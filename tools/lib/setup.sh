@@ -19,6 +19,8 @@ TS_PACKAGES+=(g++-mingw-w64-x86-64-posix wine64)
 TS_PACKAGES+=(clang-14 libclang-rt-14-dev)
 # top and the HTML export's browser test (issue 7)
 TS_PACKAGES+=(libncurses-dev tmux chromium)
+# the Perfetto export's test decodes it with protoc (issue 19)
+TS_PACKAGES+=(protobuf-compiler)
 # stack mode's perf test: perf record / inject --jit / script (issue 8)
 TS_PACKAGES+=(linux-perf)
 # Debian's own python3.11 (3.11.2, an older patch release: the exactness
@@ -54,8 +56,8 @@ ts_install_deps() {
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"
 }
 
-# ts_build DIR [cmake args...]: configure once (or when args change), then build.
-ts_build() {
+# ts_configure DIR [cmake args...]: configure once (or when args change).
+ts_configure() {
   local dir="$1"; shift
   local stamp="$dir/.tracestore-configure-args"
   local args="$*"
@@ -63,7 +65,19 @@ ts_build() {
     cmake -S "$TS_ROOT" -B "$dir" -G Ninja "$@" >/dev/null
     printf '%s' "$args" > "$stamp"
   fi
-  cmake --build "$dir"
+}
+
+# ts_build DIR [cmake args...]: configure once (or when args change), then build.
+ts_build() {
+  ts_configure "$@"
+  cmake --build "$1"
+}
+
+# ts_build_targets DIR TARGET [cmake args...]: the same, building only TARGET.
+ts_build_targets() {
+  local dir="$1" target="$2"; shift 2
+  ts_configure "$dir" "$@"
+  cmake --build "$dir" --target "$target"
 }
 
 # The newest CPython 3.9-3.13 the build made the extension for (empty if none).

@@ -141,6 +141,11 @@ void CallTree::Process(ThreadCalls& t,
         s.depth =
             static_cast<uint32_t>(std::min<size_t>(t.stack.size(), UINT32_MAX));
         s.open_kind = static_cast<uint8_t>(kind);
+        if (OpenIn(t, e.function)) s.flags |= kSliceRecursive;
+        if (e.function < kDenseActive) {
+          if (t.active.size() <= e.function) t.active.resize(e.function + 1);
+          ++t.active[e.function];
+        }
         t.stack.push_back(t.slices.size());
         t.slices.push_back(s);
         break;
@@ -190,8 +195,21 @@ void CallTree::CloseAbove(ThreadCalls& t, size_t keep, uint64_t ticks) {
     CallSlice& s = t.slices[t.stack.back()];
     t.stack.pop_back();
     s.end_ticks = std::max(ticks, s.start_ticks);
+    if (s.function < kDenseActive) --t.active[s.function];
     if (s.parent != 0) t.slices[s.parent - 1].child_ticks += s.dur_ticks();
   }
+}
+
+// Whether a slice of `function` is open in the thread. A damaged id past
+// the dense range is looked for in the top kMaxCloseSearch levels only, so
+// that such input cannot make it quadratic.
+bool CallTree::OpenIn(const ThreadCalls& t, uint32_t function) {
+  if (function < kDenseActive)
+    return function < t.active.size() && t.active[function] != 0;
+  const size_t n = t.stack.size();
+  for (size_t k = n > kMaxCloseSearch ? n - kMaxCloseSearch : 0; k < n; ++k)
+    if (t.slices[t.stack[k]].function == function) return true;
+  return false;
 }
 
 void CallTree::EnableFunctionIndex(const TraceReader& trace) {

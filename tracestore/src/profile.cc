@@ -18,6 +18,7 @@ namespace {
 // the outermost one.
 struct Stats {
   uint64_t calls = 0;
+  uint64_t resumes = 0;
   uint64_t self_ticks = 0;
   uint64_t total_ticks = 0;
   uint64_t open = 0;  // Functions() only
@@ -53,9 +54,14 @@ void Profile::Update(const TraceReader& trace,
 
 void Profile::OnOpen(uint32_t thread, std::span<const OpenCall> stack) {
   ThreadData& t = Thread(thread);
-  Stats& s = t.functions[stack.back().function];
-  ++s.calls;
+  const OpenCall& c = stack.back();
+  Stats& s = t.functions[c.function];
   ++s.active;
+  if (c.open_kind == static_cast<uint8_t>(format::EventKind::kResume)) {
+    ++s.resumes;
+    return;
+  }
+  ++s.calls;
   ++t.calls;
 }
 
@@ -80,6 +86,7 @@ std::vector<FunctionProfile> Profile::Functions(const TraceReader& trace,
     for (const auto& [function, s] : threads_[i]->functions) {
       Stats& m = merged[function];
       m.calls += s.calls;
+      m.resumes += s.resumes;
       m.self_ticks += s.self_ticks;
       m.total_ticks += s.total_ticks;
     }
@@ -108,6 +115,7 @@ std::vector<FunctionProfile> Profile::Functions(const TraceReader& trace,
     FunctionProfile f;
     f.function = function;
     f.calls = m.calls;
+    f.resumes = m.resumes;
     f.open = m.open;
     f.self_ns = trace.ToNs(m.self_ticks);
     f.total_ns = trace.ToNs(m.total_ticks);

@@ -2,7 +2,7 @@
 
     python -m etwtrace [--instrumented|--stack] [--capture FILE] -- script.py ARGS
     python -m etwtrace [--instrumented|--stack] [--capture FILE] -- -m module ARGS
-    python -m etwtrace --profile | --stacktags
+    python -m etwtrace --profile | --stacktags | --info
     python -m etwtrace --enable [VAR [TYPEVAR]] | --disable
 """
 
@@ -65,6 +65,51 @@ def _disable():
     return 0
 
 
+_USER_EVENTS = ("/sys/kernel/tracing/user_events_data",
+                "/sys/kernel/debug/tracing/user_events_data")
+
+
+def _info():
+    """The tracer's technical details, as python-etwtrace's --info gives
+    its own: what this interpreter and platform offer."""
+    from tracestore import _session, _tracestore
+    v = sys.version_info
+    print("etwtrace over tracestore, CPython %d.%d.%d on %s %s"
+          % (v[0], v[1], v[2], sys.platform, platform.machine()))
+    print("extension:     %s" % getattr(_tracestore, "__file__", "?"))
+    print("provider:      Python {99a10640-320d-4b37-9e26-c311d86da7ab} "
+          "(python-etwtrace's events)")
+    if sys.platform == "win32":
+        sink = "ETW"
+    else:
+        found = [p for p in _USER_EVENTS if os.path.exists(p)]
+        if found and os.access(found[0], os.W_OK):
+            sink = "user_events (%s), EventHeader format" % found[0]
+        elif found:
+            sink = ("none: %s is not writable by this user (the events go "
+                    "into the trace only)" % found[0])
+        else:
+            sink = ("none: no ETW and no user_events in this kernel (the "
+                    "events go into the trace only)")
+    print("events to:     %s" % sink)
+    print("trace:         $ETWTRACE_OUTPUT, else etwtrace-TIME-PID.trace "
+          "here (query it with python -m tracestore query)")
+    print("stack mode:    default; every traced Python function runs through "
+          "its own native trampoline, named in /tmp/perf-PID.map and "
+          "/tmp/jit-PID.dump")
+    caveat = _session.hook_caveat("stack")
+    if caveat:
+        print("               note: %s" % caveat)
+    print("instrumented:  --instrumented; hook %s (available: %s)"
+          % (_session.default_hook(), ", ".join(_tracestore.hooks())))
+    caveat = _session.hook_caveat(_session.default_hook())
+    if caveat:
+        print("               note: %s" % caveat)
+    print("wpr profile:   %s" % PROFILE)
+    print("stack tags:    %s" % STACKTAGS)
+    return 0
+
+
 def _wpr(args):
     return subprocess.call(["wpr"] + args)
 
@@ -97,6 +142,8 @@ def main(argv):
         elif opt == "--stacktags":
             print(STACKTAGS)
             return 0
+        elif opt == "--info":
+            return _info()
         elif opt == "--enable":
             return _enable(options[i + 1:])
         elif opt == "--disable":

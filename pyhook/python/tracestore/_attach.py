@@ -62,6 +62,8 @@ def on_attach(config, status):
             cfg["with_threads"], cfg["lines"], hook=cfg["hook"],
             exclude_stdlib=cfg["exclude_stdlib"], c_calls=cfg["c_calls"],
             quiet=True, mode=cfg["mode"],
+            include_paths=cfg.get("include_paths", ()),
+            exclude_paths=cfg.get("exclude_paths", ()),
             properties={"attached_by": "tracestore attach"})
         _attached["trace"] = path
         import threading

@@ -1,6 +1,7 @@
 """The command line: python -m tracestore record|query|info|verify|--enable|--disable.
 
-    python -m tracestore record [-o TRACE] [-i PREFIX]... [-x PREFIX]...
+    python -m tracestore record [-o TRACE] [--force] [-i PREFIX]...
+        [-x PREFIX]... [--include-path PATH]... [--exclude-path PATH]...
         [--exclude-stdlib] [--lines] [--c-calls] [--hook HOOK] [--no-threads]
         [--follow-children] [--max-size SIZE [--snapshot-signal SIG]]
         -- script.py ARGS     (or -- -m module ARGS)
@@ -8,10 +9,15 @@
         [--mode MODE] [--hook HOOK] [--duration SECONDS]    (CPython 3.14+)
     python -m tracestore detach PID
     python -m tracestore query TRACE [--csv|--json] "SQL"
+    python -m tracestore top TRACE [--once [-n ROWS]] [--sort KEY] [--thread N]
+    python -m tracestore export TRACE --format FORMAT -o OUT [--force]
+        (chrome, perfetto, speedscope, collapsed, html, sqlite)
     python -m tracestore info|verify TRACE
     python -m tracestore lines TRACE [--function NAME|ID] [-n N]
     python -m tracestore snapshot TRACE OUT
     python -m tracestore --enable [VAR] [--max-size SIZE] | --disable
+
+`python -m tracestore COMMAND --help` says more about each.
 """
 
 import os
@@ -54,6 +60,13 @@ def _add_session_options(p):
                    default=[], help="trace only these modules (repeatable)")
     p.add_argument("-x", "--exclude", metavar="PREFIX", action="append",
                    default=[], help="never trace these modules (repeatable)")
+    p.add_argument("--include-path", metavar="PATH", action="append",
+                   default=[], help="trace the code of these files or "
+                   "directories, module or not: exec'd code, templates "
+                   "(repeatable)")
+    p.add_argument("--exclude-path", metavar="PATH", action="append",
+                   default=[], help="never trace the code of these files or "
+                   "directories (repeatable)")
     p.add_argument("--exclude-stdlib", action="store_true",
                    help="do not trace the interpreter's own library")
     p.add_argument("--lines", action="store_true",
@@ -79,6 +92,8 @@ def _record_parser():
         description="Record a Python program into a trace.",
         usage="%(prog)s [options] -- script.py ARGS | -- -m module ARGS")
     _add_session_options(p)
+    p.add_argument("--force", action="store_true",
+                   help="replace an existing trace at -o")
     p.add_argument("--follow-children", action="store_true",
                    help="trace child Python processes into the same trace")
     p.add_argument("--etw", action="store_true",
@@ -134,8 +149,15 @@ def _attach(argv, detach):
         if os.path.exists(output):
             print("tracestore: %s already exists" % output, file=sys.stderr)
             return 2
+        if not _filters_ok(args):
+            return 2
         config = {"output": output, "include": args.include,
                   "exclude": args.exclude, "exclude_stdlib": args.exclude_stdlib,
+                  # In this directory, not the target's.
+                  "include_paths": _session.normalise_paths(
+                      args.include_path),
+                  "exclude_paths": _session.normalise_paths(
+                      args.exclude_path),
                   "lines": args.lines, "c_calls": args.c_calls,
                   "hook": args.hook, "with_threads": not args.no_threads,
                   "mode": args.mode}
@@ -151,12 +173,14 @@ _RECORD_FLAGS = {
     "--c-calls": "c_calls", "--no-threads": "no_threads",
     "--follow-children": "follow_children", "--etw": "etw",
     "--no-perf-files": "no_perf_files", "-q": "quiet", "--quiet": "quiet",
+    "--force": "force",
 }
 _RECORD_VALUES = {
     "-o": "output", "--output": "output", "-i": "include",
     "--include": "include", "-x": "exclude", "--exclude": "exclude",
     "--hook": "hook", "--mode": "mode", "--max-size": "max_size",
     "--snapshot-signal": "snapshot_signal",
+    "--include-path": "include_path", "--exclude-path": "exclude_path",
 }
 _RECORD_CHOICES = {
     "hook": ("eval-frame", "monitoring", "setprofile"),
@@ -178,6 +202,7 @@ def _parse_record_options(options):
         setattr(args, name, False)
     args.output = args.hook = args.max_size = args.snapshot_signal = None
     args.include, args.exclude, args.mode = [], [], "instrumented"
+    args.include_path, args.exclude_path = [], []
     i = 0
     while i < len(options):
         a = options[i]
@@ -188,7 +213,7 @@ def _parse_record_options(options):
             if value.startswith("-") or value not in _RECORD_CHOICES.get(
                     key, (value,)):
                 return None
-            if key in ("include", "exclude"):
+            if key in ("include", "exclude", "include_path", "exclude_path"):
                 getattr(args, key).append(value)
             else:
                 setattr(args, key, value)
@@ -197,6 +222,44 @@ def _parse_record_options(options):
             return None
         i += 1
     return args
+
+
+def _filters_ok(args):
+    """Checks -i/-x (module names, not globs or paths) before anything runs;
+    False (after saying why) for a bad one."""
+    from tracestore import _session
+    try:
+        _session.check_module_prefixes(args.include, "include")
+        _session.check_module_prefixes(args.exclude, "exclude")
+        _session.normalise_paths(args.include_path + args.exclude_path)
+    except ValueError as e:
+        print("tracestore: %s" % e, file=sys.stderr)
+        return False
+    return True
+
+
+def _remove_trace(path):
+    """--force: removes the trace directory at `path` (only one that looks
+    like a trace: a trace.header inside); False after saying why not."""
+    import shutil
+    if not os.path.isdir(path):
+        try:
+            os.remove(path)
+            return True
+        except OSError as e:
+            print("tracestore: cannot replace %s: %s" % (path, e),
+                  file=sys.stderr)
+            return False
+    if not os.path.exists(os.path.join(path, "trace.header")):
+        print("tracestore: %s is a directory but not a trace: not replacing "
+              "it" % path, file=sys.stderr)
+        return False
+    try:
+        shutil.rmtree(path)
+    except OSError as e:
+        print("tracestore: cannot replace %s: %s" % (path, e), file=sys.stderr)
+        return False
+    return True
 
 
 def _record(argv):
@@ -209,7 +272,8 @@ def _record(argv):
         for i, a in enumerate(argv):
             if not a.startswith("-") and (i == 0 or argv[i - 1] not in (
                     "-o", "--output", "-i", "--include", "-x", "--exclude",
-                    "--hook", "--mode", "--max-size", "--snapshot-signal")):
+                    "--hook", "--mode", "--max-size", "--snapshot-signal",
+                    "--include-path", "--exclude-path")):
                 options, target = argv[:i], argv[i:]
                 break
         else:
@@ -239,6 +303,8 @@ def _record(argv):
             print("tracestore: %s: stack mode records no calls (use "
                   "--mode instrumented)" % ", ".join(clash), file=sys.stderr)
             return 2
+    if not _filters_ok(args):
+        return 2
     from tracestore import _session
 
     max_size = None
@@ -269,11 +335,14 @@ def _record(argv):
             print("tracestore: cannot create %s: %s is not writable"
                   % (args.output, parent), file=sys.stderr)
             return 2
-        if os.path.exists(output) and (not os.path.isdir(output)
-                                       or os.listdir(output)):
-            print("tracestore: %s already exists" % args.output,
-                  file=sys.stderr)
-            return 2
+        if os.path.lexists(output) and (not os.path.isdir(output)
+                                        or os.listdir(output)):
+            if not args.force:
+                print("tracestore: %s already exists (use --force to "
+                      "replace it)" % args.output, file=sys.stderr)
+                return 2
+            if not _remove_trace(output):
+                return 2
     else:
         output = os.path.abspath(_session.new_trace_name(stem))
         if not args.quiet:
@@ -283,6 +352,8 @@ def _record(argv):
         "output": output,
         "include": args.include,
         "exclude": args.exclude,
+        "include_paths": args.include_path,
+        "exclude_paths": args.exclude_path,
         "exclude_stdlib": args.exclude_stdlib,
         "lines": args.lines,
         "c_calls": args.c_calls,

@@ -90,7 +90,9 @@ def _enable(cfg, output):
             hook=cfg["hook"], c_calls=cfg["c_calls"], quiet=cfg["quiet"],
             etw=cfg.get("etw", False), mode=cfg.get("mode", "instrumented"),
             perf_files=cfg.get("perf_files", True),
-            max_size=cfg.get("max_size"))
+            max_size=cfg.get("max_size"),
+            include_paths=cfg.get("include_paths", ()),
+            exclude_paths=cfg.get("exclude_paths", ()))
         if cfg.get("snapshot_signal"):
             _session.snapshot_on_signal(cfg["snapshot_signal"], cfg["quiet"])
     except Exception as e:

@@ -104,6 +104,107 @@ def new_trace_name(stem=None, directory="."):
     return os.path.join(directory, name)
 
 
+def check_module_prefixes(prefixes, option="include"):
+    """Raises ValueError for a module prefix that cannot name a module: a
+    glob ('jinja2.*'), a path ('jinja2/', 'src/app.py'), spaces. A prefix is
+    a dotted module name ('jinja2' already matches jinja2.ext); a trailing
+    dot is allowed."""
+    for p in prefixes:
+        name = p[:-1] if p.endswith(".") else p
+        if name and all(part.isidentifier() for part in name.split(".")):
+            continue
+        if "*" in p or "?" in p or "[" in p:
+            why = ("no wildcards: %r already matches the module and every "
+                   "module below it" % name.rstrip(".*?["))
+        elif "/" in p or "\\" in p or p.endswith(".py"):
+            why = ("a file path, not a module name: use --%s-path for files"
+                   % option)
+        else:
+            why = "a module prefix is a dotted name such as 'pkg.sub'"
+        raise ValueError("%s prefix %r is not a module name (%s)"
+                         % (option, p, why))
+
+
+def normalise_paths(paths):
+    """--include-path/--exclude-path values as the recorder compares them
+    with co_filename: absolute, and also resolved when that differs.
+    '<string>' and other pseudo-file names are kept as given."""
+    out = []
+    for p in paths:
+        if not p:
+            raise ValueError("an empty path would match every file")
+        if p.startswith("<"):
+            out.append(p)
+            continue
+        a = os.path.abspath(p)
+        out.append(a)
+        r = os.path.realpath(a)
+        if r != a:
+            out.append(r)
+    return out
+
+
+def _with_parents(names, sep):
+    """Every name and each of its parents at a separator (jinja2 and
+    jinja2.ext for jinja2.ext): a prefix matches a name iff it is one."""
+    out = set()
+    for n in names:
+        parts = n.split(sep)
+        for k in range(1, len(parts) + 1):
+            out.add(sep.join(parts[:k]))
+    return out
+
+
+def unmatched_includes(include, include_paths, modules, files, limit=20):
+    """Lines saying which include prefixes matched none of the modules (or
+    files) that ran, each with the nearest names seen; [] when all did.
+    At most `limit` lines, then one saying how many more."""
+    lines, more = [], 0
+    for prefixes, names, sep, what in (
+            (include, modules, ".", "-i"),
+            (include_paths, files, "/", "--include-path")):
+        names = [n for n in names if n]
+        if not prefixes:
+            continue
+        known = _with_parents(names, sep)
+        lowered = None
+        for p in prefixes:
+            if (p.rstrip(sep) or p) in known:
+                continue
+            if len(lines) == limit:
+                more += 1
+                continue
+            if lowered is None:
+                lowered = {}
+                for c in sorted(known):
+                    lowered.setdefault(c.lower(), c)
+            lines.append("%s %s matched no %s that ran%s" % (
+                what, p, "module" if sep == "." else "file",
+                _nearest(p, names, sep, lowered)))
+    if more:
+        lines.append("... and %d more includes that matched nothing" % more)
+    return lines
+
+
+def _nearest(prefix, names, sep, lowered):
+    """The closest of the names seen (and their parents), compared without
+    regard to case; `lowered` maps their lower case to them."""
+    import difflib
+    key = prefix.rstrip(sep).lower()
+    close = difflib.get_close_matches(key, list(lowered), n=3, cutoff=0.6)
+    if sep == "/" and not close:
+        base = os.path.basename(prefix.rstrip("/")).lower()
+        close = [c for c in lowered if os.path.basename(c) == base][:3]
+    if not close:
+        return " (%d %s seen)" % (len(names),
+                                  "modules" if sep == "." else "files")
+    return "; nearest: " + ", ".join(lowered[c] for c in close)
+
+
+# The include lists of the running session, for the end-of-recording check.
+_includes = None
+
+
 def _prefixes_property(prefixes):
     """A filter's prefixes for the trace header, whose properties hold at
     most 60 KiB: a long list is cut, with the count."""
@@ -155,7 +256,8 @@ def parse_size(value):
 def enable(output=None, include=(), exclude=(), with_threads=True,
            lines=False, *, exclude_stdlib=False, hook=None, c_calls=False,
            properties=None, quiet=False, etw=False, mode="instrumented",
-           perf_files=True, max_size=None):
+           perf_files=True, max_size=None, include_paths=(),
+           exclude_paths=()):
     """Starts recording into a new trace; returns its path.
 
     max_size (bytes, or a text such as "512M" or "4G") makes it a flight
@@ -172,6 +274,12 @@ def enable(output=None, include=(), exclude=(), with_threads=True,
 
     include/exclude are module-name prefixes ("myapp" matches myapp and
     myapp.core, never myappx); exclude wins; no include means everything.
+    include_paths/exclude_paths do the same for source files (directories
+    or files, at a '/' boundary): the way to select code without a module
+    name (exec'd code, Jinja templates). Code is traced when its module or
+    its file is included (or nothing is) and neither is excluded. When the
+    recording ends, an include that matched nothing that ran is reported
+    on stderr with the nearest names seen (unless quiet).
     etw=True also emits python-etwtrace's events (ETW on Windows,
     user_events on Linux; where neither exists it says so once and records
     the trace alone); etw="capture" keeps them in memory for tests.
@@ -182,6 +290,14 @@ def enable(output=None, include=(), exclude=(), with_threads=True,
     if isinstance(exclude, str):
         exclude = [exclude]
     include, exclude = list(include or ()), list(exclude or ())
+    check_module_prefixes(include, "include")
+    check_module_prefixes(exclude, "exclude")
+    if isinstance(include_paths, str):
+        include_paths = [include_paths]
+    if isinstance(exclude_paths, str):
+        exclude_paths = [exclude_paths]
+    include_paths = normalise_paths(include_paths or ())
+    exclude_paths = normalise_paths(exclude_paths or ())
     output = output or new_trace_name()
     if mode == "stack":
         if hook not in (None, "stack"):
@@ -206,6 +322,10 @@ def enable(output=None, include=(), exclude=(), with_threads=True,
     }
     if max_size:
         props["max_size"] = str(max_size)
+    for key, paths in (("include_paths", include_paths),
+                       ("exclude_paths", exclude_paths)):
+        if paths:
+            props[key] = _prefixes_property(paths)
     if properties:
         props.update(properties)
     _tracestore.start(
@@ -213,7 +333,11 @@ def enable(output=None, include=(), exclude=(), with_threads=True,
         exclude_dirs=excluded_dirs, keep_dirs=kept_dirs, hook=hook,
         with_threads=with_threads, lines=lines, c_calls=c_calls,
         properties=props, quiet=quiet, etw=etw, perf_files=perf_files,
-        tool_dirs=_tool_dirs(), max_size=max_size or 0)
+        tool_dirs=_tool_dirs(), max_size=max_size or 0,
+        include_paths=include_paths, exclude_paths=exclude_paths)
+    global _includes
+    _includes = (include, include_paths, quiet) if (
+        include or include_paths) else None
     # What runs from here on is the tool's, not the program's.
     was_quiet = _tracestore._quiet(True)
     try:
@@ -257,9 +381,22 @@ def disable():
                     setter, attribute, ours, theirs = _thread_hooks.pop()
                     if getattr(threading, attribute, None) is ours:
                         getattr(threading, setter)(theirs)
+            global _includes
+            check, _includes = _includes, None
+            seen = _tracestore._seen() if check else None
             _tracestore.stop()
+            if check and seen:
+                _say_unmatched(check, seen)
         finally:
             _tracestore._quiet(was_quiet)
+
+
+def _say_unmatched(check, seen):
+    include, include_paths, quiet = check
+    if quiet or os.environ.get("TRACESTORE_CHILD_OF"):
+        return
+    for line in unmatched_includes(include, include_paths, *seen):
+        print("tracestore: warning: %s" % line, file=sys.stderr)
 
 
 def _close_at_exit():

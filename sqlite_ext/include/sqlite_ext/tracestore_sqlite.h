@@ -29,10 +29,11 @@ int RegisterTables(sqlite3* db);
 // The names of the table-valued functions, and the plain names our own
 // `query` command gives them ("calls", ...), in the same order.
 inline constexpr const char* kTableFunctions[] = {
-    "tracestore_calls", "tracestore_events", "tracestore_functions",
-    "tracestore_threads", "tracestore_marks", "tracestore_lines"};
-inline constexpr const char* kPlainNames[] = {"calls",   "events", "functions",
-                                              "threads", "marks",  "lines"};
+    "tracestore_calls",   "tracestore_events", "tracestore_functions",
+    "tracestore_threads", "tracestore_marks",  "tracestore_lines",
+    "tracestore_profile"};
+inline constexpr const char* kPlainNames[] = {
+    "calls", "events", "functions", "threads", "marks", "lines", "profile"};
 
 }  // namespace tracestore::sql
 

@@ -29,6 +29,12 @@
 //     thread's first event in the window, flagged kSliceStartsBeforeWindow
 //     (their true start is earlier: their duration is a lower bound), one
 //     per level, outermost first and parents of what opened in the window.
+//   - A slice opened by a resume (4) is a generator's or coroutine's
+//     continuation, not a new call: count calls with open_kind != kResume.
+//   - A slice is *recursive* (kSliceRecursive) when a slice of the same
+//     function is open below it in its thread when it opens. Summing the
+//     durations of the slices that are not recursive counts each function's
+//     time once however deep it recurses: Profile's total_ns (`top`).
 //   - A slice still open has no end while its thread runs. Once the thread
 //     has ended (every thread has when the trace is closed), its open slices
 //     are closed at the thread's end time. A trace whose writer died keeps
@@ -60,8 +66,10 @@
 namespace tracestore {
 
 // CallSlice::flags: the call started before its thread's window (its
-// start_ticks is the window's start, not the call's).
+// start_ticks is the window's start, not the call's); a slice of the same
+// function was open below it when it opened.
 inline constexpr uint8_t kSliceStartsBeforeWindow = 1u << 0;
+inline constexpr uint8_t kSliceRecursive = 1u << 1;
 
 // The calls open at the start of a thread's window: the functions of the
 // closes in `events` that match no call opened in them (by the rules
@@ -86,6 +94,10 @@ struct CallSlice {
   uint8_t reserved[2];
 
   bool open() const { return end_ticks == kOpen; }
+  bool recursive() const { return (flags & kSliceRecursive) != 0; }
+  bool resumed() const {
+    return open_kind == static_cast<uint8_t>(format::EventKind::kResume);
+  }
   uint64_t dur_ticks() const { return end_ticks - start_ticks; }
   uint64_t self_ticks() const {
     const uint64_t d = dur_ticks();
@@ -96,6 +108,7 @@ struct CallSlice {
 class CallTree {
  public:
   static constexpr size_t kMaxCloseSearch = 1024;
+  static constexpr uint32_t kDenseActive = 1u << 22;
 
   CallTree();
   ~CallTree();
@@ -133,6 +146,9 @@ class CallTree {
   struct ThreadCalls {
     std::vector<CallSlice> slices;
     std::vector<uint64_t> stack;  // indexes of open slices, innermost last
+    // Open slices per function id (index), for kSliceRecursive; ids past
+    // kDenseActive (damaged input) are looked up in the stack instead.
+    std::vector<uint32_t> active;
     uint64_t processed = 0;       // events consumed
     uint64_t base = 0;            // TraceReader::events_first
     uint64_t unmatched = 0;
@@ -144,6 +160,7 @@ class CallTree {
   void Process(ThreadCalls& t, std::span<const format::EventRecord> events);
   void Close(ThreadCalls& t, uint32_t function, uint64_t ticks);
   void CloseAbove(ThreadCalls& t, size_t keep, uint64_t ticks);
+  static bool OpenIn(const ThreadCalls& t, uint32_t function);
   void IndexFunctions(const TraceReader& trace);
 
   std::vector<ThreadCalls> threads_;

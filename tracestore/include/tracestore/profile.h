@@ -19,7 +19,11 @@
 //   }
 //
 // What the numbers mean, per function (and per thread, or summed over all):
-//   calls     calls opened (the rows of the `calls` table), open or closed.
+//   calls     calls made, open or closed: the rows of the `calls` table
+//             but those opened by a resume (a generator or coroutine
+//             continued, kind 'resume'), which are not new calls.
+//   resumes   the rows opened by a resume. Their time counts in self_ns
+//             and total_ns like a call's.
 //   self_ns   time in the function itself, not in the calls it made: the
 //             sum of `self_dur` over its calls.
 //   total_ns  time from entering to leaving it, counting a recursive call
@@ -55,6 +59,7 @@ namespace tracestore {
 struct FunctionProfile {
   uint32_t function = 0;  // function id (0: events without one)
   uint64_t calls = 0;
+  uint64_t resumes = 0;
   uint64_t open = 0;
   uint64_t self_ns = 0;
   uint64_t total_ns = 0;
@@ -86,7 +91,7 @@ class Profile final : public CallVisitor {
                                          uint32_t thread = kAllThreads,
                                          uint64_t now_ticks = 0) const;
 
-  // Calls opened so far in a thread (or in all).
+  // Calls made so far in a thread (or in all); resumes not counted.
   uint64_t calls(uint32_t thread = kAllThreads) const;
   // The stream Update() drives: its open calls, events consumed, unmatched.
   const CallStream& stream() const { return stream_; }

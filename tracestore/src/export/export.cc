@@ -2,9 +2,11 @@
 
 #include "tracestore/export/export.h"
 
+#include "export/export_driver.h"
 #include "tracestore/export/chrome_trace.h"
 #include "tracestore/export/collapsed.h"
 #include "tracestore/export/flamegraph_html.h"
+#include "tracestore/export/perfetto.h"
 #include "tracestore/export/speedscope.h"
 
 namespace tracestore {
@@ -20,6 +22,7 @@ constexpr FormatName kFormats[] = {
     {ExportFormat::kSpeedscope, "speedscope"},
     {ExportFormat::kCollapsed, "collapsed"},
     {ExportFormat::kHtml, "html"},
+    {ExportFormat::kPerfetto, "perfetto"},
 };
 
 }  // namespace
@@ -54,8 +57,20 @@ absl::StatusOr<ExportStats> ExportTrace(const TraceReader& trace,
       return WriteCollapsed(trace, thread_ended, options, out);
     case ExportFormat::kHtml:
       return WriteFlameGraphHtml(trace, thread_ended, options, out);
+    case ExportFormat::kPerfetto:
+      return WritePerfettoTrace(trace, thread_ended, options, out);
   }
   return absl::InvalidArgumentError("unknown export format");
+}
+
+ExportStats StreamCalls(const TraceReader& trace,
+                        std::span<const uint64_t> thread_ended,
+                        const ExportOptions& options, CallVisitor& visitor) {
+  internal::ExportDriver driver(trace, thread_ended, options);
+  StringSink none;  // the driver's output check: nothing is written to it
+  Output out(&none);
+  driver.RunAll(visitor, out);
+  return driver.stats();
 }
 
 }  // namespace tracestore

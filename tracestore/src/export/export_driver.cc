@@ -5,12 +5,14 @@
 #include <atomic>
 
 #include "absl/strings/str_cat.h"
+#include "export/min_dur_filter.h"
 
 namespace tracestore::internal {
 
 namespace {
 
-// Forwards to the writer's visitor, counting the calls it closes.
+// Forwards to the writer's visitor, counting the calls it closes (and,
+// apart, the resumes of generators and coroutines, which are not calls).
 class CountingVisitor : public CallVisitor {
  public:
   explicit CountingVisitor(CallVisitor& inner) : inner_(inner) {}
@@ -19,10 +21,16 @@ class CountingVisitor : public CallVisitor {
   }
   void OnClose(uint32_t thread, std::span<const OpenCall> stack,
                uint64_t end_ticks) override {
-    ++closed;
+    if (stack.back().open_kind ==
+        static_cast<uint8_t>(format::EventKind::kResume)) {
+      ++resumes;
+    } else {
+      ++closed;
+    }
     inner_.OnClose(thread, stack, end_ticks);
   }
   uint64_t closed = 0;
+  uint64_t resumes = 0;
 
  private:
   CallVisitor& inner_;
@@ -53,15 +61,24 @@ uint32_t ExportDriver::threads() const {
 bool ExportDriver::RunThread(uint32_t thread, CallVisitor& visitor,
                              const Output& out) {
   CountingVisitor counting(visitor);
+  // --min-dur: the short calls stop before the counting (calls exported).
+  MinDurFilter filter(counting, time_, options_.min_dur_ns);
+  CallVisitor& first =
+      options_.min_dur_ns != 0 ? static_cast<CallVisitor&>(filter) : counting;
   const uint64_t ended = thread < ended_.size() ? ended_[thread] : 0;
-  while (stream_.UpdateThread(trace_, thread, ended, counting,
+  while (stream_.UpdateThread(trace_, thread, ended, first,
                               CallStream::kProgressEvents) != 0) {
     if (options_.progress)
       options_.progress(stream_.processed_events(), total_events_);
     if (!out.ok()) return false;
   }
-  closed_at_end_ += stream_.FinishThread(thread, counting);
+  if (options_.before_finish) options_.before_finish(thread);
+  closed_at_end_ += stream_.FinishThread(thread, first);
   calls_ += counting.closed;
+  resumes_ += counting.resumes;
+  short_calls_ += filter.dropped_calls();
+  short_resumes_ += filter.dropped_resumes();
+  short_ns_ += filter.dropped_ns();
   if (options_.progress)
     options_.progress(stream_.processed_events(), total_events_);
   return out.ok();
@@ -77,6 +94,10 @@ ExportStats ExportDriver::stats() const {
   ExportStats s;
   s.events = stream_.processed_events();
   s.calls = calls_;
+  s.resumes = resumes_;
+  s.short_calls = short_calls_;
+  s.short_resumes = short_resumes_;
+  s.short_ns = short_ns_;
   s.closed_at_end = closed_at_end_;
   s.unmatched = stream_.unmatched();
   return s;

@@ -1,5 +1,6 @@
 // ExportDriver: what every export writer does to walk the calls — a
 // CallStream run thread by thread to the end, open calls closed at the end,
+// calls shorter than ExportOptions::min_dur_ns left out (min_dur_filter.h),
 // progress reported, statistics kept. Private to the exporters.
 //
 //   ExportDriver driver(trace, thread_ended, options);
@@ -51,6 +52,8 @@ class ExportDriver {
   uint64_t total_events_;
   uint64_t closed_at_end_ = 0;
   uint64_t calls_ = 0;
+  uint64_t resumes_ = 0;
+  uint64_t short_calls_ = 0, short_resumes_ = 0, short_ns_ = 0;
 };
 
 // A thread's label for viewers: its name, else "thread N".

@@ -69,11 +69,17 @@ void StackTree::OnOpen(uint32_t thread, std::span<const OpenCall> stack) {
   std::vector<uint32_t>& open = open_[thread];
   const uint32_t parent = open.empty() ? ThreadRoot(thread) : open.back();
   const uint32_t node = Child(parent, stack.back().function);
+  open.push_back(node);
+  // A resume continues a generator or coroutine: its frame, not a call.
+  if (stack.back().open_kind ==
+      static_cast<uint8_t>(format::EventKind::kResume)) {
+    ++nodes_[node].resumes;
+    return;
+  }
   ++nodes_[node].calls;
   ++nodes_[0].calls;
   if (by_thread_) ++nodes_[thread_roots_[thread]].calls;
   if (nodes_[node].kind == Kind::kMore) ++folded_calls_;
-  open.push_back(node);
 }
 
 void StackTree::OnClose(uint32_t thread, std::span<const OpenCall> stack,

@@ -22,6 +22,8 @@
 //                (collapsed.h)
 //   kHtml        one self-contained page: flame graph and function table
 //                (flamegraph_html.h)
+//   kPerfetto    Perfetto's native protobuf trace (TrackEvent): Perfetto UI,
+//                trace_processor (perfetto.h)
 //
 // A live trace (or one whose writer died) is exported as what the reader
 // shows: calls still open are closed at their thread's last event, and
@@ -40,14 +42,16 @@
 #include <string_view>
 
 #include "absl/status/statusor.h"
+#include "tracestore/call_stream.h"
 #include "tracestore/export/output.h"
 #include "tracestore/trace_reader.h"
 
 namespace tracestore {
 
-enum class ExportFormat { kChrome, kSpeedscope, kCollapsed, kHtml };
+enum class ExportFormat { kChrome, kSpeedscope, kCollapsed, kHtml, kPerfetto };
 
-// "chrome", "speedscope", "collapsed", "html"; false for anything else.
+// "chrome", "speedscope", "collapsed", "html", "perfetto"; false for
+// anything else.
 bool ParseExportFormat(std::string_view name, ExportFormat* format);
 std::string_view ExportFormatName(ExportFormat format);
 
@@ -69,14 +73,26 @@ struct ExportOptions {
   // html, speedscope: the name shown; default the command line, else the
   // trace's path.
   std::string title;
+  // Every format: calls shorter than this (ns) are left out; their time
+  // stays in their callers (self time, and the callers' full span on a
+  // timeline), and ExportStats says how many and how long.
+  uint64_t min_dur_ns = 0;
+  // Called for a thread right before its calls still open (a live trace,
+  // or one whose writer died) are closed at its last event: a writer that
+  // shows them as open (the sqlite export: dur NULL) can tell them apart.
+  std::function<void(uint32_t thread)> before_finish;
 };
 
 struct ExportStats {
   uint64_t events = 0;         // events consumed
-  uint64_t calls = 0;          // calls exported
+  uint64_t calls = 0;          // calls exported (resumes not counted)
+  uint64_t resumes = 0;        // generator/coroutine resumes exported
   uint64_t closed_at_end = 0;  // calls still open, closed at the end
   uint64_t unmatched = 0;      // closing events that matched no call
   uint64_t folded_calls = 0;   // calls under "[more stacks]"
+  uint64_t short_calls = 0;    // min_dur_ns: calls left out
+  uint64_t short_resumes = 0;  //   resumes left out
+  uint64_t short_ns = 0;       //   their time (outermost ones only)
 };
 
 // Writes the export to `out`; the caller Finish()es it. thread_ended as
@@ -86,6 +102,15 @@ absl::StatusOr<ExportStats> ExportTrace(const TraceReader& trace,
                                         ExportFormat format,
                                         const ExportOptions& options,
                                         Output& out);
+
+// The walk every format shares, for a writer outside the library (the
+// CLI's sqlite export): each thread's calls to `visitor`, thread by thread,
+// calls shorter than options.min_dur_ns left out, calls still open closed
+// at the end, progress reported. A visitor that fails remembers it and
+// ignores the calls after.
+ExportStats StreamCalls(const TraceReader& trace,
+                        std::span<const uint64_t> thread_ended,
+                        const ExportOptions& options, CallVisitor& visitor);
 
 }  // namespace tracestore
 

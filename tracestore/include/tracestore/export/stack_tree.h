@@ -47,7 +47,8 @@ class StackTree final : public CallVisitor {
     kMore,      // "[more stacks]": the detail past max_nodes
   };
   struct Node {
-    uint64_t calls = 0;
+    uint64_t calls = 0;    // calls (generator/coroutine resumes apart)
+    uint64_t resumes = 0;
     uint64_t total_ns = 0;
     uint64_t self_ns = 0;
     uint32_t id = 0;
