@@ -43,7 +43,10 @@ class IndexCursor : public TableCursor {
  protected:
   virtual uint64_t Size(const TraceReader& reader) const = 0;
   const TraceReader& reader() const { return view_->reader(); }
-  uint64_t ns(uint64_t ticks) const { return view_->time().ToNs(ticks); }
+  // On the root's time line (the process's times + scope.ts_offset).
+  uint64_t ns(uint64_t ticks) const {
+    return scope.ts_offset + view_->time().ToNs(ticks);
+  }
   uint64_t i_ = 0, end_ = 0;
   const uint64_t id_base_;
 
@@ -65,6 +68,7 @@ enum FunctionColumn {
   kFnSlotBegin,
   kFnSlotEnd,
   kFnPath,
+  kFnPid,
 };
 
 class FunctionsCursor : public IndexCursor {
@@ -140,6 +144,7 @@ enum ThreadColumn {
   kThEndTs,
   kThEventCount,
   kThPath,
+  kThPid,
 };
 
 class ThreadsCursor : public IndexCursor {
@@ -193,7 +198,8 @@ enum MarkColumn {
   kMkName,
   kMkKind,
   kMkValue,
-  kMkPath
+  kMkPath,
+  kMkPid,
 };
 
 class MarksCursor : public IndexCursor {
@@ -233,7 +239,7 @@ class MarksCursor : public IndexCursor {
 };
 
 constexpr TableSpec SmallSpec(const char* name, const char* schema,
-                              int path_col, double rows) {
+                              int path_col, double rows, int pid_col) {
   return TableSpec{name,
                    schema,
                    path_col,
@@ -243,7 +249,8 @@ constexpr TableSpec SmallSpec(const char* name, const char* schema,
                    -1,
                    -1,
                    /*function_order=*/false,
-                   rows};
+                   rows,
+                   pid_col};
 }
 
 }  // namespace
@@ -253,8 +260,8 @@ const Table kFunctionsTable = {
               "CREATE TABLE x(id INTEGER, module TEXT, name TEXT, file TEXT,"
               " line INTEGER, is_python INTEGER, traced INTEGER,"
               " code_addr INTEGER, slot_begin INTEGER, slot_end INTEGER,"
-              " path HIDDEN)",
-              kFnPath, 1e3),
+              " path HIDDEN, pid HIDDEN)",
+              kFnPath, 1e3, kFnPid),
     TraceView::kFunctions | TraceView::kStrings | TraceView::kCodeRanges,
     [] { return std::unique_ptr<TableCursor>(new FunctionsCursor); },
 };
@@ -263,8 +270,8 @@ const Table kThreadsTable = {
     SmallSpec("tracestore_threads",
               "CREATE TABLE x(id INTEGER, os_tid INTEGER, name TEXT,"
               " start_ts INTEGER, end_ts INTEGER, event_count INTEGER,"
-              " path HIDDEN)",
-              kThPath, 10),
+              " path HIDDEN, pid HIDDEN)",
+              kThPath, 10, kThPid),
     TraceView::kThreads | TraceView::kStrings,
     [] { return std::unique_ptr<TableCursor>(new ThreadsCursor); },
 };
@@ -272,8 +279,9 @@ const Table kThreadsTable = {
 const Table kMarksTable = {
     SmallSpec("tracestore_marks",
               "CREATE TABLE x(id INTEGER, ts INTEGER, thread_id INTEGER,"
-              " name TEXT, kind TEXT, value INTEGER, path HIDDEN)",
-              kMkPath, 100),
+              " name TEXT, kind TEXT, value INTEGER, path HIDDEN,"
+              " pid HIDDEN)",
+              kMkPath, 100, kMkPid),
     TraceView::kMarks | TraceView::kStrings,
     [] { return std::unique_ptr<TableCursor>(new MarksCursor); },
 };

@@ -18,7 +18,10 @@
 // sqlite: a regular SQLite database with the tables `query` shows (calls,
 // events, functions, threads, marks; same columns, id the INTEGER PRIMARY
 // KEY), indexes for the usual lookups, and trace_info(key, value): the
-// trace's properties and header.
+// trace's properties and header. A trace of many processes
+// (process_tree.h) adds a pid column to each table (functions, threads and
+// marks then have the key (pid, id); event and call ids are unique over the
+// tree) and a processes table.
 //
 // Every regular file is written to OUT.tmp-PID and renamed into place, so
 // OUT is either complete or absent. An existing OUT is kept unless --force. A live
@@ -41,13 +44,16 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_replace.h"
 #include "commands.h"
 #include "problem_report.h"
 #include "progress.h"
 #include "sqlite_ext/tracestore_sqlite.h"
 #include "tracestore/call_stream.h"
+#include "tracestore/export/chrome_trace.h"
 #include "tracestore/export/export.h"
 #include "tracestore/export/output.h"
+#include "tracestore/process_tree.h"
 #include "tracestore/trace_reader.h"
 
 namespace tracestore::cli {
@@ -71,26 +77,27 @@ struct ExportTable {
   const char* name;
   const char* function;
   const char* columns;  // CREATE TABLE body
+  bool tree_ids;        // ids unique over a process tree (else per process)
 };
 constexpr ExportTable kTables[] = {
     {"events", "tracestore_events",
      "id INTEGER PRIMARY KEY, thread_id INTEGER NOT NULL, ts INTEGER NOT NULL,"
-     " kind TEXT, function_id INTEGER, line INTEGER, mark_id INTEGER"},
+     " kind TEXT, function_id INTEGER, line INTEGER, mark_id INTEGER", true},
     {"calls", "tracestore_calls",
      "id INTEGER PRIMARY KEY, thread_id INTEGER NOT NULL,"
      " depth INTEGER NOT NULL, parent_id INTEGER, function_id INTEGER,"
      " name TEXT, module TEXT, file TEXT, line INTEGER, call_line INTEGER,"
-     " ts INTEGER NOT NULL, dur INTEGER, self_dur INTEGER"},
+     " ts INTEGER NOT NULL, dur INTEGER, self_dur INTEGER", true},
     {"marks", "tracestore_marks",
      "id INTEGER PRIMARY KEY, ts INTEGER, thread_id INTEGER, name TEXT,"
-     " kind TEXT, value INTEGER"},
+     " kind TEXT, value INTEGER", false},
     {"threads", "tracestore_threads",
      "id INTEGER PRIMARY KEY, os_tid INTEGER, name TEXT, start_ts INTEGER,"
-     " end_ts INTEGER, event_count INTEGER"},
+     " end_ts INTEGER, event_count INTEGER", false},
     {"functions", "tracestore_functions",
      "id INTEGER PRIMARY KEY, module TEXT, name TEXT, file TEXT,"
      " line INTEGER, is_python INTEGER, traced INTEGER, code_addr INTEGER,"
-     " slot_begin INTEGER, slot_end INTEGER"},
+     " slot_begin INTEGER, slot_end INTEGER", false},
 };
 
 constexpr const char* kIndexes[] = {
@@ -156,8 +163,8 @@ bool InsideTrace(const std::string& output, const std::string& trace) {
 
 class Exporter {
  public:
-  Exporter(sqlite3* db, std::string trace)
-      : db_(db), trace_(std::move(trace)) {}
+  Exporter(sqlite3* db, std::string trace, bool multi_process)
+      : db_(db), trace_(std::move(trace)), multi_process_(multi_process) {}
 
   // Empty on success, else what failed.
   std::string Run(const TraceReader& reader) {
@@ -169,12 +176,36 @@ class Exporter {
     Stmt pin = Prepare("SELECT 1 FROM tracestore_events(?1)");
     if (!pin || sqlite3_step(pin.get()) == SQLITE_ERROR) return Error();
     for (const ExportTable& t : kTables) {
-      if (!Exec(absl::StrCat("CREATE TABLE ", t.name, "(", t.columns, ")")))
+      std::string columns = t.columns;
+      if (multi_process_) {
+        if (!t.tree_ids) {
+          columns = absl::StrReplaceAll(
+              columns, {{"id INTEGER PRIMARY KEY", "id INTEGER NOT NULL"}});
+          columns += ", pid INTEGER NOT NULL, PRIMARY KEY (pid, id)";
+        } else {
+          columns += ", pid INTEGER NOT NULL";
+        }
+      }
+      if (!Exec(absl::StrCat("CREATE TABLE ", t.name, "(", columns, ")")))
         return error_;
       Stmt copy = Prepare(absl::StrCat("INSERT INTO main.", t.name,
-                                       " SELECT * FROM ", t.function, "(?1)"));
+                                       " SELECT *", multi_process_ ? ", pid" : "",
+                                       " FROM ", t.function, "(?1)"));
       if (!copy || sqlite3_step(copy.get()) != SQLITE_DONE) return Error();
       counts_.push_back(absl::StrCat(sqlite3_changes64(db_), " ", t.name));
+    }
+    if (multi_process_) {
+      const std::string from =
+          absl::StrCat(" SELECT * FROM ", sql::kProcessesTableFunction, "(?1)");
+      Stmt create = Prepare(absl::StrCat("CREATE TABLE main.",
+                                         sql::kProcessesPlainName, " AS",
+                                         from, " WHERE 0"));
+      if (!create || sqlite3_step(create.get()) != SQLITE_DONE) return Error();
+      Stmt copy = Prepare(absl::StrCat("INSERT INTO main.",
+                                       sql::kProcessesPlainName, from));
+      if (!copy || sqlite3_step(copy.get()) != SQLITE_DONE) return Error();
+      counts_.push_back(absl::StrCat(sqlite3_changes64(db_), " ",
+                                     sql::kProcessesPlainName));
     }
     pin.reset();
     for (const char* index : kIndexes)
@@ -231,6 +262,7 @@ class Exporter {
 
   sqlite3* db_;
   std::string trace_;
+  bool multi_process_;
   std::string error_;
   std::vector<std::string> counts_;
 };
@@ -275,6 +307,31 @@ int ExportStreamed(const StreamArgs& a) {
   std::vector<uint64_t> ended;
   if (absl::Status s = RefreshWithThreadEnds(**reader, &ended); !s.ok())
     return Fail(std::string(s.message()));
+  // A trace of many processes: chrome shows them all, each under its pid;
+  // the other formats show the root process and say so.
+  auto tree = ProcessTree::Open(a.trace);
+  if (!tree.ok()) return Fail(std::string(tree.status().message()));
+  std::vector<std::unique_ptr<TraceReader>> children;
+  std::vector<std::vector<uint64_t>> children_ended;
+  std::vector<ChromeProcess> processes = {{reader->get(), ended, 0}};
+  size_t left_out = 0;
+  for (size_t i = 1; i < (*tree)->size(); ++i) {
+    if (a.format != ExportFormat::kChrome) {
+      ++left_out;
+      continue;
+    }
+    const ProcessTree::Process& p = (*tree)->process(i);
+    auto child = TraceReader::Open(p.path);
+    if (!child.ok()) return Fail(std::string(child.status().message()));
+    children_ended.emplace_back();
+    if (absl::Status s = RefreshWithThreadEnds(**child, &children_ended.back());
+        !s.ok())
+      return Fail(std::string(s.message()));
+    children.push_back(*std::move(child));
+  }
+  for (size_t i = 0; i < children.size(); ++i)
+    processes.push_back({children[i].get(), children_ended[i],
+                         (*tree)->process(i + 1).offset_ns});
 
   const std::string temp =
       direct ? "" : absl::StrCat(a.output, ".tmp-", ::getpid());
@@ -300,7 +357,9 @@ int ExportStreamed(const StreamArgs& a) {
   FdSink sink(fd, to_stdout ? "stdout" : direct ? a.output : temp);
   Output out(&sink);
   absl::StatusOr<ExportStats> stats =
-      ExportTrace(**reader, ended, a.format, options, out);
+      processes.size() > 1
+          ? WriteChromeTraceProcesses(processes, options, out)
+          : ExportTrace(**reader, ended, a.format, options, out);
   absl::Status finished = out.Finish();
   bar.Done();
   std::string error;
@@ -340,7 +399,14 @@ int ExportStreamed(const StreamArgs& a) {
                to_stdout ? "stdout" : a.output.c_str(), format_name.c_str(),
                summary.c_str(), static_cast<unsigned long long>(out.bytes()));
   std::fflush(stdout);
-  return ReportProblems("export", (*reader)->AllProblems());
+  Problems problems = (*tree)->AllProblems();
+  if (left_out != 0)
+    problems.Add(ProblemKind::kUnreadable,
+                 absl::StrCat(a.trace, ": ", left_out,
+                              " child processes left out: ", format_name,
+                              " exports the root process only (chrome and "
+                              "sqlite export every process)"));
+  return ReportProblems("export", problems);
 }
 
 }  // namespace
@@ -419,6 +485,9 @@ int RunExport(const std::vector<std::string>& args) {
 
   auto reader = TraceReader::Open(trace);
   if (!reader.ok()) return Fail(std::string(reader.status().message()));
+  auto tree = ProcessTree::Open(trace);
+  if (!tree.ok()) return Fail(std::string(tree.status().message()));
+  const bool multi_process = (*tree)->MultiProcess();
 
   const std::string temp = absl::StrCat(output, ".tmp-", ::getpid());
   ::unlink(temp.c_str());
@@ -436,7 +505,7 @@ int RunExport(const std::vector<std::string>& args) {
     } else if (sql::RegisterTables(db.get()) != SQLITE_OK) {
       error = sqlite3_errmsg(db.get());
     } else {
-      Exporter exporter(db.get(), trace);
+      Exporter exporter(db.get(), trace, multi_process);
       error = exporter.Run(**reader);
       counts = exporter.counts();
     }
@@ -451,7 +520,9 @@ int RunExport(const std::vector<std::string>& args) {
     absl::StrAppend(&summary, summary.empty() ? "" : ", ", c);
   std::printf("wrote %s (%s)\n", output.c_str(), summary.c_str());
   std::fflush(stdout);
-  return ReportProblems("export", (*reader)->AllProblems());
+  // What the copy read: every process's problems.
+  if (absl::Status s = (*tree)->Refresh(); !s.ok()) return Fail(std::string(s.message()));
+  return ReportProblems("export", (*tree)->AllProblems());
 }
 
 }  // namespace tracestore::cli

@@ -159,6 +159,8 @@ def enable(output=None, include=(), exclude=(), with_threads=True,
         "hook": hook,
         "mode": "stack" if hook == "stack" else "instrumented",
         "created_by": "tracestore (Python)",
+        # The process tree (docs/FORMAT.md): the OS parent, always.
+        "parent_pid": str(os.getppid()),
     }
     if properties:
         props.update(properties)

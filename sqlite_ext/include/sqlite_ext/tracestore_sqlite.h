@@ -8,8 +8,8 @@
 //
 // Registers the eponymous, read-only table-valued functions
 // tracestore_calls, tracestore_events, tracestore_functions,
-// tracestore_threads and tracestore_marks, each taking the trace directory as
-// its argument (sqlite_ext/README.md has their columns). From the sqlite3
+// tracestore_threads, tracestore_marks, tracestore_problems and
+// tracestore_processes, each taking the trace directory as its argument (sqlite_ext/README.md has their columns). From the sqlite3
 // shell, load the extension instead: `.load build/lib/libtracestore_sqlite`.
 //
 // Each connection keeps its open traces (and the call slices and indexes
@@ -33,6 +33,12 @@ inline constexpr const char* kTableFunctions[] = {
     "tracestore_threads", "tracestore_marks"};
 inline constexpr const char* kPlainNames[] = {"calls", "events", "functions",
                                               "threads", "marks"};
+// tracestore_processes(path): the processes of the trace (the trace and its
+// child processes' traces); `query` calls it `processes`. The five tables
+// above read every process and have a hidden `pid` column
+// (tracestore_calls('run.trace', 4242) reads one process).
+inline constexpr const char kProcessesTableFunction[] = "tracestore_processes";
+inline constexpr const char kProcessesPlainName[] = "processes";
 
 }  // namespace tracestore::sql
 

@@ -30,6 +30,24 @@ absl::StatusOr<ExportStats> WriteChromeTrace(
     const TraceReader& trace, std::span<const uint64_t> thread_ended,
     const ExportOptions& options, Output& out);
 
+// One process of a trace of many (process_tree.h): its trace, its thread
+// ends (RefreshWithThreadEnds) and where its time 0 lies on the first
+// process's time line.
+struct ChromeProcess {
+  const TraceReader* trace;
+  std::span<const uint64_t> thread_ended;
+  uint64_t offset_ns = 0;
+};
+
+// Every process in one file, each under its own pid (named "pid N: its
+// command line"; the first, the root, by ExportOptions::title's rule), its
+// threads named per process, times on the first process's time line.
+// otherData describes the first. With one process, the same as
+// WriteChromeTrace.
+absl::StatusOr<ExportStats> WriteChromeTraceProcesses(
+    std::span<const ChromeProcess> processes, const ExportOptions& options,
+    Output& out);
+
 }  // namespace tracestore
 
 #endif  // TRACESTORE_EXPORT_CHROME_TRACE_H_
