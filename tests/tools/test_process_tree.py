@@ -226,11 +226,100 @@ class TreeTest(unittest.TestCase):
         self.assertEqual(n, len(child_traces(self.trace)) + 1)
         db.close()
 
-    def test_other_formats_say_what_they_leave_out(self):
-        r = run([CLI, "export", self.trace, "--format", "collapsed", "-o",
-                 os.path.join(self.tmp, "tree.folded"), "--force"])
+    def export(self, fmt, *extra):
+        out = os.path.join(self.tmp, "tree." + fmt + "".join(extra))
+        r = run([CLI, "export", self.trace, "--format", fmt, "-o", out,
+                 "--force"] + list(extra))
+        self.assertEqual(r.returncode, 0, r.stderr)
+        return out
+
+    def test_html_export_has_the_process_level(self):
+        # Must show 4: the html export shows the process level: a frame per
+        # process under "all" (and the page's data says how many).
+        with open(self.export("html")) as f:
+            page = f.read()
+        procs = [int(r[0]) for r in shell(
+            "SELECT pid FROM tracestore_processes('%s') WHERE event_count > 0;"
+            % self.trace)]
+        for pid in procs:
+            self.assertIn('"pid %d: ' % pid, page)
+        self.assertIn('"processes":%d' % len(procs), page)
+
+    def test_speedscope_and_collapsed(self):
+        with open(self.export("speedscope")) as f:
+            data = json.load(f)
+        names = {p["name"].split(":")[0] for p in data["profiles"]}
+        self.assertTrue({"pid %d" % p for p in self.seen} <= names, names)
+        frames = len(data["shared"]["frames"])
+        for p in data["profiles"]:
+            for e in p["events"]:
+                self.assertLess(e["frame"], frames)
+        merged = self.export("collapsed")
+        split = self.export("collapsed", "--processes")
+
+        def lines(path):
+            with open(path) as f:
+                return [l.rsplit(" ", 1) for l in f.read().splitlines()]
+        a, b = lines(merged), lines(split)
+        # The same self time, with or without a frame per process.
+        self.assertEqual(sum(int(n) for _, n in a), sum(int(n) for _, n in b))
+        roots = {stack.split(";")[0].split(":")[0] for stack, _ in b}
+        self.assertTrue({"pid %d" % p for p in self.seen} <= roots)
+        self.assertFalse([s for s, _ in a if s.startswith("pid ")])
+        # Without it, one line per distinct stack over all processes.
+        self.assertEqual(len({s for s, _ in a}), len(a))
+
+
+@unittest.skipUnless(PY, "no Python recorder in this build")
+@unittest.skipUnless(SQLITE3, "no sqlite3 shell")
+class SingleAndBadTest(unittest.TestCase):
+    def setUp(self):
+        self.tmp = tempfile.mkdtemp(prefix="tstree-")
+        self.addCleanup(shutil.rmtree, self.tmp, True)
+
+    def test_single_process_reads_as_before(self):
+        trace = os.path.join(self.tmp, "one.trace")
+        r = run([PY, "-m", "tracestore", "record", "-o", trace, "-q", "--",
+                 WORKLOAD, "child", "3"])
+        self.assertEqual(r.returncode, 0, r.stderr)
+        r = run([CLI, "query", trace, "--csv", "SELECT * FROM calls LIMIT 1"])
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(r.stdout.splitlines()[0],
+                         "id,thread_id,depth,parent_id,function_id,name,"
+                         "module,file,line,call_line,ts,dur,self_dur")
+        r = run([CLI, "info", trace])
+        self.assertNotIn("processes", r.stdout)
+        r = run([CLI, "verify", trace])
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertNotIn("processes", r.stdout)
+        self.assertEqual(shell("SELECT count(*), min(depth) FROM "
+                               "tracestore_processes('%s');" % trace),
+                         [["1", "0"]])
+
+    def test_unreadable_child_is_a_problem(self):
+        trace = os.path.join(self.tmp, "bad.trace")
+        r = run([PY, "-m", "tracestore", "record", "-o", trace,
+                 "--follow-children", "-q", "--", WORKLOAD, "child", "3"])
+        self.assertEqual(r.returncode, 0, r.stderr)
+        # A child trace whose process has gone (no pid is above pid_max)
+        # and whose header is junk.
+        bad = os.path.join(trace, "child-4194999.trace")
+        os.mkdir(bad)
+        with open(os.path.join(bad, "trace.header"), "wb") as f:
+            f.write(b"junk" * 100)
+        r = run([CLI, "query", trace, "SELECT count(*) FROM calls"])
         self.assertEqual(r.returncode, 3, r.stderr)
-        self.assertIn("child processes left out", r.stderr)
+        self.assertIn("child-4194999.trace", r.stderr)
+        r = run([CLI, "verify", trace])
+        self.assertEqual(r.returncode, 1, r.stdout + r.stderr)
+        self.assertIn("child-4194999.trace", r.stderr)
+        rows = shell("SELECT kind FROM tracestore_problems('%s');" % trace)
+        self.assertEqual(rows, [["unreadable"]])
+        r = run([SQLITE3, "-bail", "-cmd", ".load " + EXT, ":memory:",
+                 "SELECT tracestore_strict(1); SELECT count(*) FROM "
+                 "tracestore_calls('%s');" % trace])
+        self.assertNotEqual(r.returncode, 0)
+        self.assertIn("child-4194999.trace", r.stderr)
 
 
 @unittest.skipUnless(PY, "no Python recorder in this build")
@@ -273,6 +362,7 @@ class LiveTest(unittest.TestCase):
             if prog.poll() is not None:
                 self.fail("the program ended before its trace started")
         err = open(os.path.join(tmp, "shell.err"), "w")
+        self.addCleanup(err.close)
         sh = subprocess.Popen([SQLITE3, "-bail", "-batch", "-cmd",
                                ".load " + EXT, ":memory:"],
                               stdin=subprocess.PIPE, stdout=subprocess.PIPE,
@@ -326,6 +416,7 @@ class LiveTest(unittest.TestCase):
         self.assertEqual(len(processes), 1 + 2 * stages, processes)
         sh.stdin.close()
         sh.wait()
+        sh.stdout.close()
         print("live: %d queries over the tree while it ran" % queries,
               file=sys.stderr)
 

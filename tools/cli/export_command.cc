@@ -66,7 +66,8 @@ constexpr char kUsage[] =
     "  chrome       Trace Event JSON (Perfetto UI, chrome://tracing)\n"
     "  speedscope   speedscope's JSON (one evented profile per thread)\n"
     "  collapsed    folded stacks for flamegraph.pl / inferno (ns of self\n"
-    "               time); --threads: a root frame per thread\n"
+    "               time); --threads: a root frame per thread,\n"
+    "               --processes: a root frame per process\n"
     "  html         one self-contained page: flame graph and function table\n"
     "  sqlite       a regular SQLite database of the query tables\n"
     "options: -o - (stdout; not sqlite), --title TEXT, --progress,\n"
@@ -288,7 +289,7 @@ std::string Count(uint64_t n, const char* what) {
 struct StreamArgs {
   ExportFormat format;
   std::string trace, output, title;
-  bool force = false, collapsed_threads = false;
+  bool force = false, collapsed_threads = false, collapsed_processes = false;
   ProgressBar::Mode progress = ProgressBar::Mode::kAuto;
 };
 
@@ -307,19 +308,14 @@ int ExportStreamed(const StreamArgs& a) {
   std::vector<uint64_t> ended;
   if (absl::Status s = RefreshWithThreadEnds(**reader, &ended); !s.ok())
     return Fail(std::string(s.message()));
-  // A trace of many processes: chrome shows them all, each under its pid;
-  // the other formats show the root process and say so.
+  // A trace of many processes: every process, each with its own clock,
+  // on the root's time line (ExportTraceProcesses).
   auto tree = ProcessTree::Open(a.trace);
   if (!tree.ok()) return Fail(std::string(tree.status().message()));
   std::vector<std::unique_ptr<TraceReader>> children;
   std::vector<std::vector<uint64_t>> children_ended;
-  std::vector<ChromeProcess> processes = {{reader->get(), ended, 0}};
-  size_t left_out = 0;
+  std::vector<ExportProcess> processes = {{reader->get(), ended, 0}};
   for (size_t i = 1; i < (*tree)->size(); ++i) {
-    if (a.format != ExportFormat::kChrome) {
-      ++left_out;
-      continue;
-    }
     const ProcessTree::Process& p = (*tree)->process(i);
     auto child = TraceReader::Open(p.path);
     if (!child.ok()) return Fail(std::string(child.status().message()));
@@ -351,6 +347,7 @@ int ExportStreamed(const StreamArgs& a) {
   ExportOptions options;
   options.title = a.title;
   options.collapsed_threads = a.collapsed_threads;
+  options.collapsed_processes = a.collapsed_processes;
   options.progress = [&bar](uint64_t done, uint64_t total) {
     bar.Update(done, total);
   };
@@ -358,7 +355,7 @@ int ExportStreamed(const StreamArgs& a) {
   Output out(&sink);
   absl::StatusOr<ExportStats> stats =
       processes.size() > 1
-          ? WriteChromeTraceProcesses(processes, options, out)
+          ? ExportTraceProcesses(processes, a.format, options, out)
           : ExportTrace(**reader, ended, a.format, options, out);
   absl::Status finished = out.Finish();
   bar.Done();
@@ -399,21 +396,14 @@ int ExportStreamed(const StreamArgs& a) {
                to_stdout ? "stdout" : a.output.c_str(), format_name.c_str(),
                summary.c_str(), static_cast<unsigned long long>(out.bytes()));
   std::fflush(stdout);
-  Problems problems = (*tree)->AllProblems();
-  if (left_out != 0)
-    problems.Add(ProblemKind::kUnreadable,
-                 absl::StrCat(a.trace, ": ", left_out,
-                              " child processes left out: ", format_name,
-                              " exports the root process only (chrome and "
-                              "sqlite export every process)"));
-  return ReportProblems("export", problems);
+  return ReportProblems("export", (*tree)->AllProblems());
 }
 
 }  // namespace
 
 int RunExport(const std::vector<std::string>& args) {
   std::string format, output, trace, title;
-  bool force = false, collapsed_threads = false;
+  bool force = false, collapsed_threads = false, collapsed_processes = false;
   ProgressBar::Mode progress = ProgressBar::Mode::kAuto;
   for (size_t i = 0; i < args.size(); ++i) {
     const std::string& a = args[i];
@@ -439,6 +429,8 @@ int RunExport(const std::vector<std::string>& args) {
         return Fail("--title needs a value\n" + std::string(kUsage));
     } else if (a == "--threads") {
       collapsed_threads = true;
+    } else if (a == "--processes") {
+      collapsed_processes = true;
     } else if (a == "--progress") {
       progress = ProgressBar::Mode::kAlways;
     } else if (a == "--no-progress") {
@@ -472,11 +464,14 @@ int RunExport(const std::vector<std::string>& args) {
     stream.title = title;
     stream.force = force;
     stream.collapsed_threads = collapsed_threads;
+    stream.collapsed_processes = collapsed_processes;
     stream.progress = progress;
     return ExportStreamed(stream);
   }
   if (output == "-") return Fail("sqlite needs a file name: -o OUT.db");
   if (collapsed_threads) return Fail("--threads is for --format collapsed");
+  if (collapsed_processes)
+    return Fail("--processes is for --format collapsed");
   if (const Target t = Classify(output);
       t == Target::kDirectory || t == Target::kStream)
     return Fail(output + " is not a regular file (sqlite writes a database)");

@@ -44,7 +44,7 @@ int RunVerify(const std::vector<std::string>& args) {
   bool sound = report->ok();
   // The children, if any.
   auto tree = ProcessTree::Open(args[0]);
-  if (tree.ok() && (*tree)->size() > 1) {
+  if (tree.ok() && ((*tree)->size() > 1 || !(*tree)->Unopened().empty())) {
     for (size_t i = 1; i < (*tree)->size(); ++i) {
       const ProcessTree::Process& p = (*tree)->process(i);
       auto child = VerifyTrace(p.path);

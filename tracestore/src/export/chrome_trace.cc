@@ -162,9 +162,7 @@ absl::StatusOr<ExportStats> WriteChromeTraceProcesses(
     out.Append(",\"tid\":");
     out.Uint(pid);
     out.Append(",\"name\":\"process_name\",\"args\":{\"name\":");
-    out.JsonString(i == 0 ? driver.Title()
-                          : absl::StrCat("pid ", pid, ": ",
-                                         std::string(trace.Property("command_line"))));
+    out.JsonString(i == 0 ? driver.Title() : internal::ProcessLabel(trace));
     out.Append("}}");
     if (processes.size() > 1)
       Metadata(out, pid, pid, "process_sort_index", "sort_index",

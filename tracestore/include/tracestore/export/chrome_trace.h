@@ -30,14 +30,7 @@ absl::StatusOr<ExportStats> WriteChromeTrace(
     const TraceReader& trace, std::span<const uint64_t> thread_ended,
     const ExportOptions& options, Output& out);
 
-// One process of a trace of many (process_tree.h): its trace, its thread
-// ends (RefreshWithThreadEnds) and where its time 0 lies on the first
-// process's time line.
-struct ChromeProcess {
-  const TraceReader* trace;
-  std::span<const uint64_t> thread_ended;
-  uint64_t offset_ns = 0;
-};
+using ChromeProcess = ExportProcess;
 
 // Every process in one file, each under its own pid (named "pid N: its
 // command line"; the first, the root, by ExportOptions::title's rule), its
