@@ -48,9 +48,7 @@ class CallsCursor : public TableCursor {
   }
   bool Eof() const override { return scan_->done(); }
   void Next() override { scan_->Next(); }
-  sqlite3_int64 Rowid() const override {
-    return TreeId(scan_->id());
-  }
+  sqlite3_int64 Rowid() const override { return TreeId(scan_->id()); }
 
   void Column(sqlite3_context* ctx, int column) override {
     const CallSlice& s = scan_->slice();

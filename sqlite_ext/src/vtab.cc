@@ -132,7 +132,8 @@ bool Localize(const Table& table, const ProcessTree::Process& p,
   CallFilter& f = out->filter;
   if (table.tree_ids) {
     const uint64_t lo = p.id_base;
-    const uint64_t hi = p.id_base + ((uint64_t{1} << ProcessTree::kIdShift) - 1);
+    const uint64_t hi =
+        p.id_base + ((uint64_t{1} << ProcessTree::kIdShift) - 1);
     if (f.id_max < lo || f.id_min > hi) return false;
     f.id_min = std::max(f.id_min, lo) - lo;
     f.id_max = std::min(f.id_max, hi) - lo;

@@ -24,12 +24,12 @@
 // tree) and a processes table.
 //
 // Every regular file is written to OUT.tmp-PID and renamed into place, so
-// OUT is either complete or absent. An existing OUT is kept unless --force. A live
-// trace is exported as one snapshot of what had been committed (calls still
-// open end at their thread's last event).
-// OUT may not lie inside the trace directory. Exit 0; 2 on a usage error, a
-// trace that cannot be opened, or a failure; 3 when the trace is damaged:
-// OUT holds what could be read and the problems are on stderr.
+// OUT is either complete or absent. An existing OUT is kept unless --force. A
+// live trace is exported as one snapshot of what had been committed (calls
+// still open end at their thread's last event). OUT may not lie inside the
+// trace directory. Exit 0; 2 on a usage error, a trace that cannot be opened,
+// or a failure; 3 when the trace is damaged: OUT holds what could be read and
+// the problems are on stderr.
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -83,22 +83,27 @@ struct ExportTable {
 constexpr ExportTable kTables[] = {
     {"events", "tracestore_events",
      "id INTEGER PRIMARY KEY, thread_id INTEGER NOT NULL, ts INTEGER NOT NULL,"
-     " kind TEXT, function_id INTEGER, line INTEGER, mark_id INTEGER", true},
+     " kind TEXT, function_id INTEGER, line INTEGER, mark_id INTEGER",
+     true},
     {"calls", "tracestore_calls",
      "id INTEGER PRIMARY KEY, thread_id INTEGER NOT NULL,"
      " depth INTEGER NOT NULL, parent_id INTEGER, function_id INTEGER,"
      " name TEXT, module TEXT, file TEXT, line INTEGER, call_line INTEGER,"
-     " ts INTEGER NOT NULL, dur INTEGER, self_dur INTEGER", true},
+     " ts INTEGER NOT NULL, dur INTEGER, self_dur INTEGER",
+     true},
     {"marks", "tracestore_marks",
      "id INTEGER PRIMARY KEY, ts INTEGER, thread_id INTEGER, name TEXT,"
-     " kind TEXT, value INTEGER", false},
+     " kind TEXT, value INTEGER",
+     false},
     {"threads", "tracestore_threads",
      "id INTEGER PRIMARY KEY, os_tid INTEGER, name TEXT, start_ts INTEGER,"
-     " end_ts INTEGER, event_count INTEGER", false},
+     " end_ts INTEGER, event_count INTEGER",
+     false},
     {"functions", "tracestore_functions",
      "id INTEGER PRIMARY KEY, module TEXT, name TEXT, file TEXT,"
      " line INTEGER, is_python INTEGER, traced INTEGER, code_addr INTEGER,"
-     " slot_begin INTEGER, slot_end INTEGER", false},
+     " slot_begin INTEGER, slot_end INTEGER",
+     false},
 };
 
 constexpr const char* kIndexes[] = {
@@ -189,24 +194,24 @@ class Exporter {
       }
       if (!Exec(absl::StrCat("CREATE TABLE ", t.name, "(", columns, ")")))
         return error_;
-      Stmt copy = Prepare(absl::StrCat("INSERT INTO main.", t.name,
-                                       " SELECT *", multi_process_ ? ", pid" : "",
-                                       " FROM ", t.function, "(?1)"));
+      Stmt copy = Prepare(absl::StrCat("INSERT INTO main.", t.name, " SELECT *",
+                                       multi_process_ ? ", pid" : "", " FROM ",
+                                       t.function, "(?1)"));
       if (!copy || sqlite3_step(copy.get()) != SQLITE_DONE) return Error();
       counts_.push_back(absl::StrCat(sqlite3_changes64(db_), " ", t.name));
     }
     if (multi_process_) {
       const std::string from =
           absl::StrCat(" SELECT * FROM ", sql::kProcessesTableFunction, "(?1)");
-      Stmt create = Prepare(absl::StrCat("CREATE TABLE main.",
-                                         sql::kProcessesPlainName, " AS",
-                                         from, " WHERE 0"));
+      Stmt create =
+          Prepare(absl::StrCat("CREATE TABLE main.", sql::kProcessesPlainName,
+                               " AS", from, " WHERE 0"));
       if (!create || sqlite3_step(create.get()) != SQLITE_DONE) return Error();
-      Stmt copy = Prepare(absl::StrCat("INSERT INTO main.",
-                                       sql::kProcessesPlainName, from));
+      Stmt copy = Prepare(
+          absl::StrCat("INSERT INTO main.", sql::kProcessesPlainName, from));
       if (!copy || sqlite3_step(copy.get()) != SQLITE_DONE) return Error();
-      counts_.push_back(absl::StrCat(sqlite3_changes64(db_), " ",
-                                     sql::kProcessesPlainName));
+      counts_.push_back(
+          absl::StrCat(sqlite3_changes64(db_), " ", sql::kProcessesPlainName));
     }
     pin.reset();
     for (const char* index : kIndexes)
@@ -470,8 +475,7 @@ int RunExport(const std::vector<std::string>& args) {
   }
   if (output == "-") return Fail("sqlite needs a file name: -o OUT.db");
   if (collapsed_threads) return Fail("--threads is for --format collapsed");
-  if (collapsed_processes)
-    return Fail("--processes is for --format collapsed");
+  if (collapsed_processes) return Fail("--processes is for --format collapsed");
   if (const Target t = Classify(output);
       t == Target::kDirectory || t == Target::kStream)
     return Fail(output + " is not a regular file (sqlite writes a database)");
@@ -516,7 +520,8 @@ int RunExport(const std::vector<std::string>& args) {
   std::printf("wrote %s (%s)\n", output.c_str(), summary.c_str());
   std::fflush(stdout);
   // What the copy read: every process's problems.
-  if (absl::Status s = (*tree)->Refresh(); !s.ok()) return Fail(std::string(s.message()));
+  if (absl::Status s = (*tree)->Refresh(); !s.ok())
+    return Fail(std::string(s.message()));
   return ReportProblems("export", (*tree)->AllProblems());
 }
 

@@ -40,8 +40,8 @@ void PrintTree(const ProcessTree& tree) {
   size_t counts[3] = {};
   for (size_t i = 0; i < tree.size(); ++i)
     ++counts[static_cast<int>(ProcessEndOf(tree.process(i).view->reader()))];
-  std::printf("%-12s %zu (%zu running, %zu exited, %zu killed)\n",
-              "processes", tree.size(), counts[0], counts[1], counts[2]);
+  std::printf("%-12s %zu (%zu running, %zu exited, %zu killed)\n", "processes",
+              tree.size(), counts[0], counts[1], counts[2]);
   std::vector<std::pair<size_t, int>> todo = {{0, 0}};  // index, depth
   std::vector<bool> shown(tree.size());
   while (!todo.empty()) {

@@ -60,13 +60,14 @@ int RunVerify(const std::vector<std::string>& args) {
       for (size_t e = 0; e < child->errors.size() && e < kMaxLines; ++e)
         std::fprintf(stderr, "error: %s\n", child->errors[e].c_str());
       sound &= child->ok();
-      std::printf("  process %llu (%s): %s (%llu threads, %llu functions, "
-                  "%llu events)\n",
-                  static_cast<unsigned long long>(p.pid), p.relative.c_str(),
-                  child->ok() ? "sound" : "NOT sound",
-                  static_cast<unsigned long long>(child->threads),
-                  static_cast<unsigned long long>(child->functions),
-                  static_cast<unsigned long long>(child->events));
+      std::printf(
+          "  process %llu (%s): %s (%llu threads, %llu functions, "
+          "%llu events)\n",
+          static_cast<unsigned long long>(p.pid), p.relative.c_str(),
+          child->ok() ? "sound" : "NOT sound",
+          static_cast<unsigned long long>(child->threads),
+          static_cast<unsigned long long>(child->functions),
+          static_cast<unsigned long long>(child->events));
     }
     // Children whose traces cannot be opened at all.
     for (const auto& [path, why] : (*tree)->Unopened()) {

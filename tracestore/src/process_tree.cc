@@ -31,8 +31,8 @@ uint64_t ChildPid(std::string_view name) {
   const std::string_view digits = name.substr(
       kPrefix.size(), name.size() - kPrefix.size() - kSuffix.size());
   uint64_t pid = 0;
-  auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(),
-                                   pid);
+  auto [end, ec] =
+      std::from_chars(digits.data(), digits.data() + digits.size(), pid);
   if (ec != std::errc() || end != digits.data() + digits.size()) return 0;
   return pid;
 }
@@ -97,7 +97,8 @@ void ProcessTree::Add(std::unique_ptr<TraceView> view,
   p->traced_parent_pid = PropertyPid(r, "traced_parent_pid");
   if (!processes_.empty()) {
     p->id_base = uint64_t{processes_.size()} << kIdShift;
-    const uint64_t root_start = root().view->reader().header().start.monotonic_ns;
+    const uint64_t root_start =
+        root().view->reader().header().start.monotonic_ns;
     const uint64_t start = r.header().start.monotonic_ns;
     p->offset_ns = start > root_start ? start - root_start : 0;
   }
@@ -172,8 +173,9 @@ absl::Status ProcessTree::Refresh() {
   TS_RETURN_IF_ERROR(root().view->Refresh());
   for (size_t i = 1; i < processes_.size(); ++i) {
     if (absl::Status s = processes_[i]->view->Refresh(); !s.ok())
-      refresh_problems_.Add(ProblemKind::kUnreadable,
-                            absl::StrCat(processes_[i]->path, ": ", s.message()));
+      refresh_problems_.Add(
+          ProblemKind::kUnreadable,
+          absl::StrCat(processes_[i]->path, ": ", s.message()));
   }
   Discover(root().path, "", 0);
   Link();

@@ -9,8 +9,9 @@
 // Registers the eponymous, read-only table-valued functions
 // tracestore_calls, tracestore_events, tracestore_functions,
 // tracestore_threads, tracestore_marks, tracestore_problems and
-// tracestore_processes, each taking the trace directory as its argument (sqlite_ext/README.md has their columns). From the sqlite3
-// shell, load the extension instead: `.load build/lib/libtracestore_sqlite`.
+// tracestore_processes, each taking the trace directory as its argument
+// (sqlite_ext/README.md has their columns). From the sqlite3 shell, load the
+// extension instead: `.load build/lib/libtracestore_sqlite`.
 //
 // Each connection keeps its open traces (and the call slices and indexes
 // built over them) until it closes. A connection's tables must be used from

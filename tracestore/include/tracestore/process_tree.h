@@ -138,8 +138,7 @@ class ProcessTree {
   ProcessTree(Env* env) : env_(env) {}
   // Looks for child-<pid>.trace directories in `dir` and in every child
   // found, recursively; opens the ones not open yet.
-  void Discover(const std::string& dir, const std::string& relative,
-                int depth);
+  void Discover(const std::string& dir, const std::string& relative, int depth);
   void Add(std::unique_ptr<TraceView> view, const std::string& relative);
   void Link();
 

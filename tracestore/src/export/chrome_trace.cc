@@ -97,8 +97,7 @@ void Metadata(Output& out, uint64_t pid, uint64_t tid, std::string_view what,
 }
 
 void Marks(const TraceReader& trace, const TimeScale& time, uint64_t pid,
-           const std::vector<uint64_t>& tids, uint64_t offset_ns,
-           Output& out) {
+           const std::vector<uint64_t>& tids, uint64_t offset_ns, Output& out) {
   for (const format::MarkRecord& m : trace.marks()) {
     const uint64_t tid = m.thread < tids.size() ? tids[m.thread] : pid;
     const char* ph =

@@ -4,8 +4,8 @@
 #include "tracestore/export/flamegraph_html.h"
 
 #include <algorithm>
-#include <memory>
 #include <ctime>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -54,8 +54,7 @@ class NameTable {
   }
 
   uint32_t Function(uint32_t id, uint32_t process = 0) {
-    auto [it, added] =
-        functions_.try_emplace(uint64_t{process} << 32 | id, 0);
+    auto [it, added] = functions_.try_emplace(uint64_t{process} << 32 | id, 0);
     if (added) {
       const auto functions = traces_[process]->functions();
       const bool python = id != 0 && id <= functions.size() &&
@@ -314,9 +313,9 @@ absl::StatusOr<ExportStats> WriteFlameGraphHtmlProcesses(
     stats.closed_at_end += s.closed_at_end;
     stats.unmatched += s.unmatched;
     threads += drivers[i]->threads();
-    end_ns = std::max(end_ns, processes[i].offset_ns +
-                                  drivers[i]->time().ToNs(
-                                      traces[i]->DurationTicks()));
+    end_ns = std::max(end_ns,
+                      processes[i].offset_ns +
+                          drivers[i]->time().ToNs(traces[i]->DurationTicks()));
   }
   tree.Finish();
   stats.folded_calls = tree.folded_calls();

@@ -7,7 +7,6 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
-
 #include "export/export_driver.h"
 #include "tracestore/function_label.h"
 
