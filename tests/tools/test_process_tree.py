@@ -383,6 +383,18 @@ class LiveTest(unittest.TestCase):
                     return rows
                 rows.append(line.split("|"))
 
+        # `top` watches the same tree in a real terminal: it starts with the
+        # root alone and must pick up every child that starts later.
+        top = None
+        if shutil.which("tmux"):
+            sys.path.insert(0, HERE)
+            import test_top
+            top = test_top.Tmux(tmp)
+            self.addCleanup(top.close)
+            top.start([CLI, "top", trace, "--interval", "0.2"])
+            test_top.wait_until(lambda: "processes 1 (1 running)" in
+                                top.screen(), 60, "top showing the root")
+
         last, queries, processes = {}, 0, set()
 
         def check():
@@ -414,6 +426,13 @@ class LiveTest(unittest.TestCase):
         # The processes: the root, a sh -c child and a fork Pool worker per
         # stage.
         self.assertEqual(len(processes), 1 + 2 * stages, processes)
+        if top is not None:
+            want = "processes %d (0 running)" % (1 + 2 * stages)
+            screen = test_top.wait_until(
+                lambda: want in top.screen() and top.screen(), 60,
+                "top showing every process")
+            self.assertIn("PID", screen)
+            top.keys("q")
         sh.stdin.close()
         sh.wait()
         sh.stdout.close()
