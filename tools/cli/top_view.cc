@@ -181,8 +181,8 @@ double TopModel::DurationSeconds() const {
 
 void TopModel::Build(double wall_seconds, bool fresh_data) {
   // The processes in scope and the thread scope within each.
-  const auto [only, local] = thread_ < 0 ? std::pair<uint32_t, uint32_t>{0, 0}
-                                         : Locate(thread_);
+  const auto [only, local] =
+      thread_ < 0 ? std::pair<uint32_t, uint32_t>{0, 0} : Locate(thread_);
   const uint32_t scope = thread_ < 0 ? Profile::kAllThreads : local;
   const double dt =
       fresh_data && previous_wall_ >= 0 && previous_scope_ == thread_
@@ -197,8 +197,8 @@ void TopModel::Build(double wall_seconds, bool fresh_data) {
   for (size_t i = 0; i < procs_.size(); ++i) {
     if (thread_ >= 0 && i != only) continue;
     const Proc& p = *procs_[i];
-    events_ += thread_ < 0 ? p.reader->total_events()
-                           : p.reader->events(local).size();
+    events_ +=
+        thread_ < 0 ? p.reader->total_events() : p.reader->events(local).size();
     total_calls_ += p.profile.calls(scope);
   }
   if (averages_) {
@@ -214,30 +214,30 @@ void TopModel::Build(double wall_seconds, bool fresh_data) {
   self_sum_ns_ = 0;
   absl::flat_hash_map<uint64_t, uint64_t> calls;
   for (size_t i = 0; i < procs_.size(); ++i) {
-   if (thread_ >= 0 && i != only) continue;
-   const Proc& p = *procs_[i];
-   const std::vector<FunctionProfile> functions =
-       p.profile.Functions(*p.reader, scope, LiveNowTicks(*p.reader));
-   for (const FunctionProfile& f : functions) {
-    const uint64_t key = uint64_t{i} << 32 | f.function;
-    TopRow r;
-    r.process = static_cast<uint32_t>(i);
-    r.function = f.function;
-    r.calls = f.calls;
-    r.open = f.open;
-    r.self_ns = f.self_ns;
-    r.total_ns = f.total_ns;
-    if (averages_) {
-      r.rate = average(f.calls);
-    } else {
-      auto it = previous_calls_.find(key);
-      const uint64_t before = it == previous_calls_.end() ? 0 : it->second;
-      r.rate = (f.calls - std::min(f.calls, before)) / dt;
+    if (thread_ >= 0 && i != only) continue;
+    const Proc& p = *procs_[i];
+    const std::vector<FunctionProfile> functions =
+        p.profile.Functions(*p.reader, scope, LiveNowTicks(*p.reader));
+    for (const FunctionProfile& f : functions) {
+      const uint64_t key = uint64_t{i} << 32 | f.function;
+      TopRow r;
+      r.process = static_cast<uint32_t>(i);
+      r.function = f.function;
+      r.calls = f.calls;
+      r.open = f.open;
+      r.self_ns = f.self_ns;
+      r.total_ns = f.total_ns;
+      if (averages_) {
+        r.rate = average(f.calls);
+      } else {
+        auto it = previous_calls_.find(key);
+        const uint64_t before = it == previous_calls_.end() ? 0 : it->second;
+        r.rate = (f.calls - std::min(f.calls, before)) / dt;
+      }
+      self_sum_ns_ += f.self_ns;
+      calls[key] = f.calls;
+      rows_.push_back(r);
     }
-    self_sum_ns_ += f.self_ns;
-    calls[key] = f.calls;
-    rows_.push_back(r);
-   }
   }
   previous_calls_ = std::move(calls);
   previous_scope_ = thread_;
@@ -318,8 +318,8 @@ std::vector<std::string> TopModel::Summary(size_t width) const {
   lines.push_back(absl::StrCat(
       "events ", Thousands(events_), " (", Rate(events_rate_), "/s)  calls ",
       Thousands(total_calls_), " (", Rate(calls_rate_), "/s)  functions ",
-      Thousands(function_count), "  threads ", thread_count,
-      " (", running, " ", open_word, ")  waited ", Thousands(waited), "  dropped ",
+      Thousands(function_count), "  threads ", thread_count, " (", running, " ",
+      open_word, ")  waited ", Thousands(waited), "  dropped ",
       Thousands(dropped)));
   if (multi_process())
     lines.push_back(absl::StrCat("processes ", procs_.size(), " (",
@@ -334,10 +334,10 @@ std::vector<std::string> TopModel::Summary(size_t width) const {
     std::string name(r.String(r.ThreadName(t)));
     const std::string pid =
         multi_process() ? absl::StrCat("pid ", r.header().pid, ", ") : "";
-    scope = absl::StrCat("thread ", thread_ + 1, "/", thread_count, ": ",
-                         name.empty() ? "?" : name, " (", pid, "tid ",
-                         t.os_tid, ", ",
-                         r.ThreadEndTicks(t) == 0 ? open_word : "ended", ")");
+    scope =
+        absl::StrCat("thread ", thread_ + 1, "/", thread_count, ": ",
+                     name.empty() ? "?" : name, " (", pid, "tid ", t.os_tid,
+                     ", ", r.ThreadEndTicks(t) == 0 ? open_word : "ended", ")");
   }
   lines.push_back(absl::StrCat(
       scope, "  sort: ", std::string(TopSortName(sort_)), "  rates: ",
@@ -375,14 +375,14 @@ std::string TopModel::ColumnHeader(size_t width) const {
 std::string TopModel::Row(size_t i, size_t width) const {
   const TopRow& r = rows_[i];
   if (multi_process())
-    return Fit(absl::StrFormat(
-                   "%10s %5.1f%% %10s %5.1f%% %12s %10s %8d %s%s",
-                   Duration(r.self_ns), Percent(r.self_ns, self_sum_ns_),
-                   Duration(r.total_ns), Percent(r.total_ns, self_sum_ns_),
-                   Thousands(r.calls), Rate(r.rate),
-                   procs_[r.process]->reader->header().pid,
-                   r.open != 0 ? "*" : " ", Name(r.function, r.process)),
-               width);
+    return Fit(
+        absl::StrFormat("%10s %5.1f%% %10s %5.1f%% %12s %10s %8d %s%s",
+                        Duration(r.self_ns), Percent(r.self_ns, self_sum_ns_),
+                        Duration(r.total_ns), Percent(r.total_ns, self_sum_ns_),
+                        Thousands(r.calls), Rate(r.rate),
+                        procs_[r.process]->reader->header().pid,
+                        r.open != 0 ? "*" : " ", Name(r.function, r.process)),
+        width);
   return Fit(
       absl::StrFormat("%10s %5.1f%% %10s %5.1f%% %12s %10s %s%s",
                       Duration(r.self_ns), Percent(r.self_ns, self_sum_ns_),

@@ -114,8 +114,8 @@ class TopModel {
   // The process and its thread for a thread index over all processes.
   std::pair<uint32_t, uint32_t> Locate(int64_t thread) const;
 
-  const TraceReader* reader_;  // the root's
-  std::unique_ptr<ProcessTree> tree_;  // finds the children
+  const TraceReader* reader_;                 // the root's
+  std::unique_ptr<ProcessTree> tree_;         // finds the children
   std::vector<std::unique_ptr<Proc>> procs_;  // procs_[0]: the root
   std::vector<TopRow> rows_;
   TopSort sort_ = TopSort::kSelf;
