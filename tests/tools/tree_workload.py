@@ -5,7 +5,7 @@ process counts its own calls of work() and leaf(); the parent prints one
 JSON object: {pid: {"ppid": ..., "work": n, "leaf": n}} for every process
 that ran work().
 
-    python tree_workload.py            # all of it
+    python tree_workload.py            # all of it (and an os.fork child)
     python tree_workload.py child N    # the `sh -c` child: work(N), prints
                                        # its counts as JSON
     python tree_workload.py hold N     # work(N), prints its counts, then
@@ -74,6 +74,20 @@ def main():
         merge(seen, list(ex.map(work, range(3, 9))))
     child = sh_child(7)
     seen[child.pop("pid")] = child
+    # os.fork without exec: the child counts work(6) and leaves the way
+    # forked children usually do, through os._exit (so its trace is never
+    # closed: it shows as killed, with every call it made).
+    r, w = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        os.close(r)
+        _, ppid, counts, _ = work(6)
+        os.write(w, json.dumps(dict(counts, ppid=ppid)).encode())
+        os._exit(0)
+    os.close(w)
+    with os.fdopen(r) as f:
+        seen[pid] = dict(json.loads(f.read()), forked=True)
+    os.waitpid(pid, 0)
     merge(seen, [work(5)])
     print(json.dumps({str(k): v for k, v in seen.items()}))
 
