@@ -12,7 +12,8 @@
 // NULL while running, the last event seen for a killed process), ended
 // ('running', 'exited', 'killed'), trace (the directory, relative to the
 // root's: '' for the root), depth (0 for the root), thread_count,
-// event_count.
+// event_count, exit_status and signal (as recorded at the end: NULL when
+// not known, see tracestore/process_end.h).
 
 #include <vector>
 
@@ -36,6 +37,8 @@ enum ProcessColumn {
   kPrcDepth,
   kPrcThreadCount,
   kPrcEventCount,
+  kPrcExitStatus,
+  kPrcSignal,
   kPrcPath,
 };
 
@@ -108,6 +111,19 @@ class ProcessesCursor : public TableCursor {
       case kPrcEventCount:
         ResultInt(ctx, r.total_events());
         break;
+      case kPrcExitStatus:
+      case kPrcSignal: {
+        const ProcessExit e = ProcessExitOf(r);
+        const format::EndKind want = column == kPrcExitStatus
+                                         ? format::EndKind::kExited
+                                         : format::EndKind::kSignaled;
+        if (e.kind == want) {
+          ResultInt(ctx, e.value);
+        } else {
+          sqlite3_result_null(ctx);
+        }
+        break;
+      }
       default:
         sqlite3_result_null(ctx);
         break;
@@ -139,7 +155,7 @@ const Table kProcessesTable = {
               " tree_parent INTEGER, command_line TEXT, interpreter TEXT,"
               " start_ts INTEGER, end_ts INTEGER, ended TEXT, trace TEXT,"
               " depth INTEGER, thread_count INTEGER, event_count INTEGER,"
-              " path HIDDEN)",
+              " exit_status INTEGER, signal INTEGER, path HIDDEN)",
               kPrcPath,
               /*id_col=*/-1, -1, -1, -1, -1,
               /*function_order=*/false, 10},

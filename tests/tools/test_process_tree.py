@@ -124,6 +124,12 @@ class TreeTest(unittest.TestCase):
                     if c["ppid"] not in procs and pid != self.root_pid]
         self.assertEqual(len(sh_child), 1, sh_child)
         self.assertEqual(int(procs[sh_child[0]][1]), self.root_pid)
+        # Both exited through exit(): their status is recorded.
+        rows = shell("SELECT pid, exit_status FROM tracestore_processes('%s')"
+                     " WHERE pid IN (%d, %d);"
+                     % (self.trace, self.root_pid, sh_child[0]))
+        self.assertEqual(sorted(rows), sorted([[str(self.root_pid), "0"],
+                                               [str(sh_child[0]), "0"]]))
 
     def test_pid_pushdown_and_unique_ids(self):
         pid = max(self.seen, key=lambda p: self.seen[p]["leaf"])
@@ -328,21 +334,34 @@ class SingleAndBadTest(unittest.TestCase):
 @unittest.skipUnless(SQLITE3, "no sqlite3 shell")
 class KilledChildTest(unittest.TestCase):
     def test_sigkill(self):
-        # Must show 3: a child killed with SIGKILL leaves its part valid.
+        # Must show 3: a child killed with SIGKILL leaves its part valid;
+        # how each process ended: SIGKILL (nobody saw it), SIGTERM (the
+        # recorder closes and records the signal), exit status 3, and the
+        # root's 0.
         tmp = tempfile.mkdtemp(prefix="tstree-")
         self.addCleanup(shutil.rmtree, tmp, True)
         trace = os.path.join(tmp, "kill.trace")
         seen = record(trace, "kill")
-        self.assertEqual(len(seen), 2, seen)
+        self.assertEqual(len(seen), 4, seen)
         r = run([CLI, "verify", trace])
         self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
-        self.assertIn("2 processes: sound", r.stdout)
+        self.assertIn("4 processes: sound", r.stdout)
         got = as_counts(shell(counts_sql(trace)))
         self.assertEqual(got, expected_counts(seen))
-        rows = shell("SELECT pid, ended, end_ts IS NOT NULL FROM "
-                     "tracestore_processes('%s') ORDER BY depth;" % trace)
-        self.assertEqual([r[1:] for r in rows], [["exited", "1"],
-                                                 ["killed", "1"]])
+        rows = shell("SELECT pid, ended, ifnull(exit_status, '-'), "
+                     "ifnull(signal, '-'), end_ts IS NOT NULL FROM "
+                     "tracestore_processes('%s');" % trace)
+        ends = {int(r[0]): r[1:] for r in rows}
+        want = {9: ["killed", "-", "-", "1"], 15: ["killed", "-", "15", "1"],
+                3: ["exited", "3", "-", "1"]}
+        for pid, c in seen.items():
+            if "end" in c:
+                self.assertEqual(ends[pid], want[c["end"]], (pid, c))
+            else:
+                self.assertEqual(ends[pid], ["exited", "0", "-", "1"])
+        r = run([CLI, "info", trace])
+        self.assertIn("killed (signal 15)", r.stdout)
+        self.assertIn("exited (status 3)", r.stdout)
 
 
 @unittest.skipUnless(PY, "no Python recorder in this build")

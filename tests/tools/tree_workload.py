@@ -13,8 +13,10 @@ that ran work().
     python tree_workload.py live DIR N # N stages, each started by the file
                                        # DIR/go-<i>: a `sh -c` child and a
                                        # fork Pool; DIR/done-<i> after each
-    python tree_workload.py kill       # a child that is SIGKILLed after
-                                       # work(40); prints its counts
+    python tree_workload.py kill       # children: one SIGKILLed after
+                                       # work(40), one SIGTERMed after
+                                       # work(30), one that exits with
+                                       # status 3; prints their counts
 """
 
 import concurrent.futures
@@ -132,13 +134,27 @@ def live(directory, stages):
 def kill():
     seen = {}
     merge(seen, [work(4)])
-    p = subprocess.Popen([sys.executable, os.path.abspath(__file__), "hold",
-                          "40"], stdin=subprocess.PIPE, stdout=subprocess.PIPE)
-    c = json.loads(p.stdout.readline())
-    os.kill(p.pid, signal.SIGKILL)
-    p.wait()
-    seen[c.pop("pid")] = c
+    for n, how in ((40, signal.SIGKILL), (30, signal.SIGTERM)):
+        p = subprocess.Popen([sys.executable, os.path.abspath(__file__),
+                              "hold", str(n)],
+                             stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+        c = json.loads(p.stdout.readline())
+        os.kill(p.pid, how)
+        p.wait()
+        p.stdin.close()
+        p.stdout.close()
+        seen[c.pop("pid")] = dict(c, end=-p.returncode)
+    p = subprocess.run([sys.executable, os.path.abspath(__file__), "exit",
+                        "3"], stdout=subprocess.PIPE)
+    c = json.loads(p.stdout)
+    seen[c.pop("pid")] = dict(c, end=p.returncode)
     print(json.dumps({str(k): v for k, v in seen.items()}))
+
+
+def exit_with(status):
+    pid, ppid, counts, _ = work(3)
+    print(json.dumps(dict(counts, pid=pid, ppid=ppid)))
+    sys.exit(status)
 
 
 if __name__ == "__main__":
@@ -150,5 +166,7 @@ if __name__ == "__main__":
         live(sys.argv[2], int(sys.argv[3]))
     elif len(sys.argv) > 1 and sys.argv[1] == "kill":
         kill()
+    elif len(sys.argv) > 1 and sys.argv[1] == "exit":
+        exit_with(int(sys.argv[2]))
     else:
         main()

@@ -55,9 +55,15 @@ void PrintTree(const ProcessTree& tree) {
     std::string when = absl::StrFormat("+%.6f s", tree.StartNs(p) / 1e9);
     if (end != ProcessEnd::kRunning)
       when += absl::StrFormat(" .. +%.6f s", tree.EndNs(p) / 1e9);
+    std::string how = ProcessEndName(end);
+    const ProcessExit e = ProcessExitOf(r);
+    if (e.kind == format::EndKind::kExited)
+      how += absl::StrFormat(" (status %d)", e.value);
+    if (e.kind == format::EndKind::kSignaled)
+      how += absl::StrFormat(" (signal %d)", e.value);
     std::printf("  %*spid %llu  %s  %s  %zu threads  %llu events  %s\n",
                 2 * depth, "", static_cast<unsigned long long>(p.pid),
-                ProcessEndName(end), when.c_str(), r.threads().size(),
+                how.c_str(), when.c_str(), r.threads().size(),
                 static_cast<unsigned long long>(r.total_events()),
                 std::string(r.Property("command_line")).c_str());
     // Children in pid order: pushed in reverse.

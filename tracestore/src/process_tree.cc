@@ -69,7 +69,24 @@ const char* ProcessEndName(ProcessEnd end) {
   return "?";
 }
 
+ProcessExit ProcessExitOf(const TraceReader& trace) {
+  const format::TraceHeader& h = trace.header();
+  ProcessExit e;
+  const uint32_t kind =
+      std::atomic_ref<uint32_t>(const_cast<uint32_t&>(h.end_kind))
+          .load(std::memory_order_acquire);
+  if (kind == static_cast<uint32_t>(format::EndKind::kExited) ||
+      kind == static_cast<uint32_t>(format::EndKind::kSignaled)) {
+    e.kind = static_cast<format::EndKind>(kind);
+    e.value = std::atomic_ref<uint32_t>(const_cast<uint32_t&>(h.end_value))
+                  .load(std::memory_order_relaxed);
+  }
+  return e;
+}
+
 ProcessEnd ProcessEndOf(const TraceReader& trace) {
+  if (ProcessExitOf(trace).kind == format::EndKind::kSignaled)
+    return ProcessEnd::kKilled;
   if (trace.closed()) return ProcessEnd::kExited;
   return trace.writer_alive() ? ProcessEnd::kRunning : ProcessEnd::kKilled;
 }

@@ -129,6 +129,8 @@ def _on_sigterm(signum, frame):
     _tracestore._quiet(True)
     try:
         _session.disable()
+        # The process dies of the signal, not through exit(): say so.
+        _tracestore._record_signal_end(signum)
     finally:
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
         os.kill(os.getpid(), signal.SIGTERM)

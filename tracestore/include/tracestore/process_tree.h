@@ -68,7 +68,16 @@ enum class ProcessEnd {
 };
 // "running", "exited", "killed".
 const char* ProcessEndName(ProcessEnd end);
+// A trace whose header records a death by signal (EndKind::kSignaled) is
+// killed even though it was closed.
 ProcessEnd ProcessEndOf(const TraceReader& trace);
+// What the header records of the end (format::EndKind): the exit status or
+// the signal; kUnknown when nobody saw it (see process_end.h).
+struct ProcessExit {
+  format::EndKind kind = format::EndKind::kUnknown;
+  uint32_t value = 0;
+};
+ProcessExit ProcessExitOf(const TraceReader& trace);
 
 class ProcessTree {
  public:
