@@ -157,6 +157,33 @@ class TreeTest(unittest.TestCase):
                      .format(self.trace))
         self.assertEqual(rows, [["0"]])
 
+    def test_pushed_constraints_equal_sqlite_filtering(self):
+        # Over a tree, every constraint pushed into the scan (ids, ts, pid,
+        # function_id, GROUP BY function_id) answers what SQLite's own
+        # filtering of the same rows (`x + 0` is never pushed) answers.
+        t = self.trace
+        pid = sorted(self.seen)[len(self.seen) // 2]
+        span = 1 << 53
+        for where in ("function_id {0}= 5", "ts {0}>= 300000000 AND ts {0}< "
+                      "900000000", "id {0}> %d AND id {0}< %d" % (span,
+                                                                 3 * span),
+                      "pid {0}= %d" % pid, "pid {0}= %d AND ts {0}> 1000"
+                      % pid):
+            pushed = shell("SELECT count(*), sum(dur) FROM "
+                           "tracestore_calls('%s') WHERE %s;"
+                           % (t, where.format("")))
+            plain = shell("SELECT count(*), sum(dur) FROM "
+                          "tracestore_calls('%s') WHERE %s;"
+                          % (t, where.replace("{0}", "+ 0 ")))
+            self.assertEqual(pushed, plain, where)
+            self.assertNotEqual(pushed[0][0], "0", where)
+        grouped = "SELECT function_id, count(*), sum(dur) FROM " \
+                  "tracestore_calls('%s') GROUP BY function_id%s;"
+        plan = shell("EXPLAIN QUERY PLAN " + grouped % (t, ""))
+        self.assertIn("by_function", str(plan))
+        self.assertEqual(shell(grouped % (t, "")),
+                         shell(grouped % (t, " + 0 ORDER BY 1")))
+
     def test_query_cli(self):
         r = run([CLI, "query", self.trace, "--csv",
                  "SELECT pid, count(*) FROM calls WHERE name = 'work' AND "
