@@ -131,12 +131,14 @@ bool Localize(const Table& table, const ProcessTree::Process& p,
   if (c.has_pid && c.pid != p.pid) return false;
   CallFilter& f = out->filter;
   if (table.tree_ids) {
+    // A process's ids start at its id_base. They end below the next one's
+    // unless it has more threads than ProcessTree::kMaxThreads (a problem
+    // the tree reports): then its later ids repeat the next process's, and
+    // its rows are still all read.
     const uint64_t lo = p.id_base;
-    const uint64_t hi =
-        p.id_base + ((uint64_t{1} << ProcessTree::kIdShift) - 1);
-    if (f.id_max < lo || f.id_min > hi) return false;
+    if (f.id_max < lo) return false;
     f.id_min = std::max(f.id_min, lo) - lo;
-    f.id_max = std::min(f.id_max, hi) - lo;
+    f.id_max -= lo;
   }
   if (p.offset_ns != 0) {
     if (f.ts_max < p.offset_ns) return false;

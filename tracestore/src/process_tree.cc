@@ -230,9 +230,10 @@ Problems ProcessTree::AllProblems() const {
       if (p->view->reader().threads().size() > kMaxThreads)
         all.Add(ProblemKind::kHeader,
                 absl::StrCat(p->path, ": ", p->view->reader().threads().size(),
-                             " threads: in a trace of many processes, row "
-                             "ids are unique for the first ",
-                             kMaxThreads, " threads of each process"));
+                             " threads: in a trace of many processes, event "
+                             "and call ids are unique only over the first ",
+                             kMaxThreads, " threads of each process (the "
+                             "later ones repeat other processes' ids)"));
   }
   for (const auto& [path, why] : Unopened())
     all.Add(ProblemKind::kUnreadable,

@@ -23,7 +23,9 @@
 // unique over the tree, never change across refreshes, and ascend in the
 // order of process(). Limits: kMaxChildren children (more are left out,
 // as a problem) and, for ids to stay unique, 2^13 threads per process (a
-// process with more is a problem).
+// process with more is a problem; its rows are all read, but the ids of its
+// later threads repeat the next process's). A trace without children has
+// no limit: its ids are what they are read alone.
 //
 // One clock: every trace header holds a simultaneous reading of its trace
 // clock and CLOCK_MONOTONIC at its start (TraceHeader::start). A process's
