@@ -33,9 +33,10 @@ struct Cursor {
   bool started = false;
 
   // A per-process table reads the processes of the tree one after the
-  // other (root first, then children by pid: ids ascend). A scan grouped by
-  // function over several processes goes function by function, each over
-  // every process, so that the groups stay whole.
+  // other (root first, then the children in the order found: ids ascend,
+  // process_tree.h). A scan grouped by function over several processes
+  // goes function by function, each over every process, so that the groups
+  // stay whole.
   const Table* table = nullptr;
   Constraints constraints;
   std::vector<ProcessTree::Process*> targets;
@@ -314,7 +315,7 @@ int ColumnGlue(sqlite3_vtab_cursor* cur, sqlite3_context* ctx, int column) {
 
 int Rowid(sqlite3_vtab_cursor* cur, sqlite3_int64* rowid) {
   // Unique over the tree (SQLite's OR-by-union relies on it): a child's
-  // rows are pid << 40 | its own rowid.
+  // rowids are its id_base (ordinal << 53) plus its own.
   const Cursor* cursor = CursorOf(cur);
   const TableCursor& impl = *cursor->impl;
   *rowid = impl.Rowid();

@@ -35,7 +35,8 @@ std::string StateText(const TraceReader& t) {
                          t.header().pid);
 }
 
-// One line per process, depth first, children by pid under their parent.
+// One line per process, depth first, children under their parent in the
+// order the tree found them.
 void PrintTree(const ProcessTree& tree) {
   size_t counts[3] = {};
   for (size_t i = 0; i < tree.size(); ++i)
@@ -66,7 +67,7 @@ void PrintTree(const ProcessTree& tree) {
                 how.c_str(), when.c_str(), r.threads().size(),
                 static_cast<unsigned long long>(r.total_events()),
                 std::string(r.Property("command_line")).c_str());
-    // Children in pid order: pushed in reverse.
+    // Children in process() order: pushed in reverse.
     for (size_t k = tree.size(); k-- > 1;)
       if (!shown[k] && tree.process(k).tree_parent == p.pid && k != i)
         todo.push_back({k, depth + 1});
