@@ -279,6 +279,17 @@ class TreeTest(unittest.TestCase):
         for pid in procs:
             self.assertIn('"pid %d: ' % pid, page)
         self.assertIn('"processes":%d' % len(procs), page)
+        # The page, rendered, draws a frame per process.
+        browser = next((shutil.which(n) for n in ("chromium",
+                        "chromium-browser", "google-chrome") if shutil.which(n)),
+                       None)
+        if browser:
+            r = run([browser, "--headless", "--no-sandbox", "--disable-gpu",
+                     "--virtual-time-budget=3000", "--dump-dom",
+                     os.path.join(self.tmp, "tree.html")])
+            self.assertEqual(r.returncode, 0, r.stderr[-2000:])
+            for pid in procs:
+                self.assertIn("pid %d:" % pid, r.stdout)
 
     def test_speedscope_and_collapsed(self):
         with open(self.export("speedscope")) as f:
