@@ -30,7 +30,7 @@ int RegisterTables(sqlite3* db) {
   }
   for (const Table* table :
        {&kCallsTable, &kEventsTable, &kFunctionsTable, &kThreadsTable,
-        &kMarksTable, &kProblemsTable, &kProcessesTable}) {
+        &kMarksTable, &kProblemsTable, &kLinesTable, &kProcessesTable}) {
     if (int rc = RegisterTable(db, *table, cache); rc != SQLITE_OK) return rc;
   }
   // tracestore_strict(on): turns strict mode on (1) or off (0) for the

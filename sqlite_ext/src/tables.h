@@ -74,6 +74,7 @@ extern const Table kThreadsTable;
 extern const Table kMarksTable;
 extern const Table kProblemsTable;
 extern const Table kProcessesTable;
+extern const Table kLinesTable;
 
 // The module every table is registered with (pAux: the table and the
 // connection's SessionCache).

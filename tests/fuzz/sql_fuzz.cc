@@ -30,6 +30,8 @@ constexpr const char* kQueries[] = {
     "SELECT count(*) FROM tracestore_events(?1) WHERE function_id = 1",
     "SELECT c.name, p.name FROM tracestore_calls(?1) c"
     " JOIN tracestore_calls(?1) p ON p.id = c.parent_id LIMIT 200",
+    "SELECT * FROM tracestore_lines(?1)",
+    "SELECT line, hits, time FROM tracestore_lines(?1) WHERE function_id = 1",
     "SELECT tracestore_strict(1)",
     "SELECT count(*) FROM tracestore_calls(?1)",
 };

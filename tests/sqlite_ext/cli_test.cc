@@ -268,5 +268,48 @@ TEST_F(CliTest, ExportErrors) {
   EXPECT_FALSE(std::filesystem::exists(dir_ / "x.db"));
 }
 
+// The lines table (issue 20): in the exported database with the live
+// table's rows; `tracestore lines` on the same trace, whose source files
+// (/src/pkg/...) do not exist.
+TEST_F(CliTest, LinesExportedAndShown) {
+  std::string out, err;
+  const std::string db = dir_ / "lines.db";
+  ASSERT_EQ(Cli(absl::StrCat("export --format sqlite ", path_, " -o ", db),
+                &out, &err),
+            0)
+      << err;
+  const std::string sql =
+      "SELECT count(*), sum(hits), sum(time), sum(self_time),"
+      " sum(time_in_calls), sum(line * function_id) FROM lines";
+  std::string exported, queried;
+  ASSERT_EQ(testing::Run(absl::StrCat(SQLITE3_SHELL, " -batch ", db, " ",
+                                      ShellQuote(sql)),
+                         &exported),
+            0);
+  ASSERT_EQ(Query("--csv", sql, &queried), 0);
+  std::vector<std::string> q = absl::StrSplit(queried, "\r\n");
+  ASSERT_GE(q.size(), 2u);
+  EXPECT_EQ(exported, absl::StrReplaceAll(q[1], {{",", "|"}}) + "\n");
+  // The generator writes line events: there are rows, and hits add up to
+  // the line events.
+  std::string lines_events;
+  ASSERT_EQ(Query("--csv", "SELECT count(*) FROM events WHERE kind = 'line'",
+                  &lines_events),
+            0);
+  std::vector<std::string> n = absl::StrSplit(lines_events, "\r\n");
+  ASSERT_GE(n.size(), 2u);
+  std::vector<std::string> cols = absl::StrSplit(q[1], ",");
+  ASSERT_GE(cols.size(), 2u);
+  EXPECT_EQ(cols[1], n[1]);
+  EXPECT_NE(cols[0], "0");
+
+  ASSERT_EQ(Cli(absl::StrCat("lines ", path_, " -n 1"), &out, &err), 0) << err;
+  EXPECT_THAT(out, StartsWith("Timer unit: 1e-06 s"));
+  EXPECT_THAT(out, HasSubstr("(source file not found: /src/pkg/mod"));
+  EXPECT_EQ(Cli(absl::StrCat("lines ", path_, " --function 999"), &out, &err),
+            2);
+  EXPECT_THAT(err, HasSubstr("no function 999 in this trace"));
+}
+
 }  // namespace
 }  // namespace tracestore

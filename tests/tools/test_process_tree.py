@@ -257,6 +257,11 @@ class TreeTest(unittest.TestCase):
                                  (WORKLOAD,)):
             got[pid] = n
         self.assertEqual(got, {p: c["leaf"] for p, c in self.seen.items()})
+        # Every per-process table has the process column (lines too).
+        for table in ("events", "calls", "functions", "threads", "marks",
+                      "lines"):
+            cols = [r[1] for r in db.execute("PRAGMA table_info(%s)" % table)]
+            self.assertEqual(cols[-1], "pid", (table, cols))
         n = db.execute("SELECT count(*) FROM processes").fetchone()[0]
         self.assertEqual(n, len(child_traces(self.trace)) + 1)
         db.close()

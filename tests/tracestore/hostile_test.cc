@@ -111,6 +111,7 @@ std::vector<std::string> ReaderCommands(const std::string& trace,
       "query " + trace + " \"SELECT count(*) FROM functions\"",
       "query " + trace + " \"SELECT count(*) FROM marks\"",
       "top --once " + trace,
+      "query " + trace + " \"SELECT count(*), sum(hits) FROM lines\"",
   };
   for (const char* f : {"chrome", "speedscope", "collapsed", "html", "sqlite"})
     cmds.push_back(absl::StrCat("export ", trace, " --format ", f, " -o ",

@@ -21,6 +21,7 @@ int RunVerify(const std::vector<std::string>& args);
 int RunQuery(const std::vector<std::string>& args);
 int RunExport(const std::vector<std::string>& args);
 int RunTop(const std::vector<std::string>& args);
+int RunLines(const std::vector<std::string>& args);
 
 }  // namespace tracestore::cli
 

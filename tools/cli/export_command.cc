@@ -104,6 +104,11 @@ constexpr ExportTable kTables[] = {
      " line INTEGER, is_python INTEGER, traced INTEGER, code_addr INTEGER,"
      " slot_begin INTEGER, slot_end INTEGER",
      false},
+    {"lines", "tracestore_lines",
+     "function_id INTEGER NOT NULL, name TEXT, module TEXT, file TEXT,"
+     " line INTEGER NOT NULL, hits INTEGER, time INTEGER, self_time INTEGER,"
+     " time_in_calls INTEGER, PRIMARY KEY (function_id, line)",
+     false},
 };
 
 constexpr const char* kIndexes[] = {
@@ -184,7 +189,11 @@ class Exporter {
     for (const ExportTable& t : kTables) {
       std::string columns = t.columns;
       if (multi_process_) {
-        if (!t.tree_ids) {
+        if (!t.tree_ids && columns.find("PRIMARY KEY (") != std::string::npos) {
+          // A composite key: the process first.
+          columns = absl::StrReplaceAll(
+              columns, {{"PRIMARY KEY (", "pid INTEGER NOT NULL, PRIMARY KEY (pid, "}});
+        } else if (!t.tree_ids) {
           columns = absl::StrReplaceAll(
               columns, {{"id INTEGER PRIMARY KEY", "id INTEGER NOT NULL"}});
           columns += ", pid INTEGER NOT NULL, PRIMARY KEY (pid, id)";

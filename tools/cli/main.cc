@@ -6,6 +6,7 @@
 //   tracestore export --format sqlite run.trace -o run.db
 //   tracestore export run.trace --format html -o run.html
 //   tracestore top run.trace
+//   tracestore lines run.trace --function mod.work
 
 #include <cstdio>
 #include <cstring>
@@ -23,8 +24,10 @@ constexpr char kUsage[] =
     "  info TRACE     duration, threads, functions, events, waited/dropped\n"
     "  verify TRACE   check headers, counts and checksums (exit 0 if sound)\n"
     "  query TRACE [--csv|--json] SQL\n"
-    "                 SQL over calls, events, functions, threads, marks\n"
+    "                 SQL over calls, events, functions, threads, marks, lines\n"
     "  top TRACE      live view of the hottest functions (q quits)\n"
+    "  lines TRACE [--function NAME|ID] [-n N]\n"
+    "                 per-line hits and times (recorded with --lines)\n"
     "  export TRACE --format FORMAT -o OUT [--force]\n"
     "                 chrome, speedscope, collapsed, html, or sqlite\n";
 
@@ -44,6 +47,7 @@ int main(int argc, char** argv) {
   if (command == "query") return RunQuery(args);
   if (command == "export") return RunExport(args);
   if (command == "top") return RunTop(args);
+  if (command == "lines") return RunLines(args);
   std::fprintf(stderr, "tracestore: unknown command '%s'\n\n%s",
                command.c_str(), kUsage);
   return kExitUsage;

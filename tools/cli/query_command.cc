@@ -38,8 +38,8 @@ namespace {
 
 constexpr char kUsage[] =
     "usage: tracestore query TRACE [--csv|--json] \"SQL\"   (SQL '-': stdin)\n"
-    "tables: calls, events, functions, threads, marks, processes (a trace\n"
-    "of many processes: the first five end with a pid column)\n";
+    "tables: calls, events, functions, threads, marks, lines, processes (a\n"
+    "trace of many processes: all but processes end with a pid column)\n";
 
 // A value as text, the way the output formats spell it.
 std::string NumberText(sqlite3_stmt* stmt, int i) {

@@ -55,6 +55,7 @@ absl::Status TraceView::Refresh() {
   if (calls_) calls_->Update(*reader_, ended_);
   if (event_functions_) IndexEventFunctions(*reader_, *event_functions_);
   if (first_code_ranges_) first_code_ranges_->Update(*reader_);
+  if (lines_) lines_->Update(*reader_, ended_);
   return absl::OkStatus();
 }
 
@@ -127,6 +128,14 @@ const FirstCodeRanges& TraceView::first_code_ranges() {
     first_code_ranges_->Update(*reader_);
   }
   return *first_code_ranges_;
+}
+
+const LineTimes& TraceView::lines() {
+  if (!lines_) {
+    lines_ = std::make_unique<LineTimes>();
+    lines_->Update(*reader_, ended_);
+  }
+  return *lines_;
 }
 
 const PostingIndex& TraceView::event_functions() {

@@ -8,6 +8,7 @@
     python -m tracestore detach PID
     python -m tracestore query TRACE [--csv|--json] "SQL"
     python -m tracestore info|verify TRACE
+    python -m tracestore lines TRACE [--function NAME|ID] [-n N]
     python -m tracestore --enable [VAR] | --disable
 """
 
@@ -307,7 +308,7 @@ def main(argv):
         return _record(rest)
     if cmd in ("attach", "detach"):
         return _attach(rest, detach=cmd == "detach")
-    if cmd in ("query", "info", "verify", "export", "top"):
+    if cmd in ("query", "info", "verify", "export", "top", "lines"):
         return _run_native([cmd] + rest)
     if cmd == "--enable":
         var = rest[0] if rest else "TRACESTORE_ENABLE"

@@ -8,8 +8,8 @@
 //
 // Registers the eponymous, read-only table-valued functions
 // tracestore_calls, tracestore_events, tracestore_functions,
-// tracestore_threads, tracestore_marks, tracestore_problems and
-// tracestore_processes, each taking the trace directory as its argument
+// tracestore_threads, tracestore_marks, tracestore_lines, tracestore_problems
+// and tracestore_processes, each taking the trace directory as its argument
 // (sqlite_ext/README.md has their columns). From the sqlite3 shell, load the
 // extension instead: `.load build/lib/libtracestore_sqlite`.
 //
@@ -27,16 +27,16 @@ namespace tracestore::sql {
 // Returns SQLITE_OK or an SQLite error code.
 int RegisterTables(sqlite3* db);
 
-// The names of the five table-valued functions, and the plain names our own
+// The names of the table-valued functions, and the plain names our own
 // `query` command gives them ("calls", ...), in the same order.
 inline constexpr const char* kTableFunctions[] = {
     "tracestore_calls", "tracestore_events", "tracestore_functions",
-    "tracestore_threads", "tracestore_marks"};
-inline constexpr const char* kPlainNames[] = {"calls", "events", "functions",
-                                              "threads", "marks"};
+    "tracestore_threads", "tracestore_marks", "tracestore_lines"};
+inline constexpr const char* kPlainNames[] = {"calls",   "events", "functions",
+                                              "threads", "marks",  "lines"};
 // tracestore_processes(path): the processes of the trace (the trace and its
-// child processes' traces); `query` calls it `processes`. The five tables
-// above read every process and have a hidden `pid` column
+// child processes' traces); `query` calls it `processes`. The tables above
+// read every process and have a hidden `pid` column
 // (tracestore_calls('run.trace', 4242) reads one process).
 inline constexpr const char kProcessesTableFunction[] = "tracestore_processes";
 inline constexpr const char kProcessesPlainName[] = "processes";

@@ -31,6 +31,7 @@
 #include "tracestore/code_ranges.h"
 #include "tracestore/env.h"
 #include "tracestore/event_scan.h"
+#include "tracestore/line_times.h"
 #include "tracestore/trace_reader.h"
 
 namespace tracestore {
@@ -79,6 +80,8 @@ class TraceView {
   const PostingIndex& event_functions();
   // Each function's first code range, built on first use.
   const FirstCodeRanges& first_code_ranges();
+  // Per-line hits and times (line_times.h), built on first use.
+  const LineTimes& lines();
 
  private:
   TraceView(std::unique_ptr<TraceReader> reader, dev_t dev, ino_t ino)
@@ -93,6 +96,7 @@ class TraceView {
   std::unique_ptr<CallTree> calls_;
   std::unique_ptr<PostingIndex> event_functions_;
   std::unique_ptr<FirstCodeRanges> first_code_ranges_;
+  std::unique_ptr<LineTimes> lines_;
 };
 
 }  // namespace tracestore

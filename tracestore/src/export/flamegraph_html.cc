@@ -12,6 +12,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
 #include "export/export_driver.h"
+#include "export/line_view.h"
 #include "tracestore/export/stack_tree.h"
 #include "tracestore/function_label.h"
 #include "tracestore/profile.h"
@@ -185,8 +186,10 @@ uint64_t WriteTree(const std::vector<const TraceReader*>& traces,
   return sent;
 }
 
-void WriteFunctions(const TraceReader& trace, const Profile& profile,
-                    size_t max_rows, NameTable& names, Output& out) {
+// Returns the ids of the functions written, in table order.
+std::vector<uint32_t> WriteFunctions(const TraceReader& trace,
+                                     const Profile& profile, size_t max_rows,
+                                     NameTable& names, Output& out) {
   std::vector<FunctionProfile> rows = profile.Functions(trace);
   std::sort(rows.begin(), rows.end(),
             [](const FunctionProfile& a, const FunctionProfile& b) {
@@ -219,6 +222,10 @@ void WriteFunctions(const TraceReader& trace, const Profile& profile,
   }
   out.Append("],\n\"function_count\":");
   out.Uint(rows.size());
+  std::vector<uint32_t> ids;
+  ids.reserve(shown);
+  for (size_t i = 0; i < shown; ++i) ids.push_back(rows[i].function);
+  return ids;
 }
 
 std::string Iso8601(uint64_t realtime_ns) {
@@ -275,7 +282,15 @@ absl::StatusOr<ExportStats> WriteFlameGraphHtml(
   out.Append(",\n");
   WriteTree({&trace}, tree, options.max_html_frames, names, out);
   out.Append(",\n");
-  WriteFunctions(trace, profile, options.max_html_functions, names, out);
+  const std::vector<uint32_t> shown =
+      WriteFunctions(trace, profile, options.max_html_functions, names, out);
+  out.Append(",\n");
+  // Per-line times of the table's functions (line_view.h): needs its own
+  // pass over the events, empty without line events.
+  internal::WriteLineView(
+      trace, thread_ended, driver.time(), shown,
+      [&](uint32_t id) { return names.Function(id); },
+      internal::LineViewLimits{}, out);
   out.Append(",\n");
   names.Write(out);  // last: the tree and the table add names
   out.Append("}");

@@ -7,7 +7,13 @@
 //    "tree": [name, total_ns, self_ns, calls, children, ...]   (preorder)
 //    "frames", "distinct_stacks",
 //    "functions": [[name, file, line, calls, self_ns, total_ns], ...],
-//    "function_count", "names": [...], "kinds": [0 python, 1 C, 2 other]}
+//    "function_count", "names": [...], "kinds": [0 python, 1 C, 2 other],
+//    "lines": [[name, first_line, source_status, [text...], [line, hits,
+//               self_ns, in_calls_ns, ...]], ...]   (export/line_view.h)}
+//
+// The line view (a second script, reading the same data) shows a function's
+// source with a heat bar per line when its name is clicked in the table or
+// its frame in the flame graph; page.html#lines=NAME opens it for NAME.
 
 #include "tracestore/export/flamegraph_html.h"
 
@@ -71,6 +77,16 @@ td.file { color: var(--muted); max-width: 420px; overflow: hidden;
           text-overflow: ellipsis; }
 tr:hover td { background: #f5f8ff; }
 .pct { display: inline-block; min-width: 48px; }
+#lineview table { font-size: 12px; }
+#lineview td.code { text-align: left; white-space: pre;
+                    font-family: ui-monospace, Menlo, Consolas, monospace; }
+#lineview td.heat { width: 130px; padding: 2px 6px; }
+#lineview .heatbar { display: block; height: 10px; min-width: 1px;
+                     background: hsl(18, 90%, 55%); border-radius: 2px; }
+#lineview tr.hot td { background: #ffe9dc; }
+#lineview tr.hot td.code { font-weight: 600; }
+#lineview tr.idle td { color: var(--muted); }
+#linemeta { padding: 0 16px 6px; }
 </style>
 </head>
 <body>
@@ -103,6 +119,9 @@ tr:hover td { background: #f5f8ff; }
 </table>
 </div>
 <div id="rowsnote" class="bar muted"></div>
+<h2 id="lineshead" hidden>Lines</h2>
+<div id="linemeta" class="muted" hidden></div>
+<div id="lineview" class="tablewrap" hidden></div>
 <div id="tip"></div>
 <script id="trace-data" type="application/json">__TRACESTORE_DATA__</script>
 <script>
@@ -398,6 +417,115 @@ tr:hover td { background: #f5f8ff; }
   if (asked) {
     search.value = decodeURIComponent(asked[1]);
     applySearch();
+  }
+})();
+</script>
+<script>
+// The line view: a function's source with hits, times and a heat bar per
+// line (data: D.lines). Nothing changes on a page without line events.
+(function () {
+  "use strict";
+  var D = JSON.parse(document.getElementById("trace-data").textContent);
+  var L = D.lines || [], names = D.names, T = D.tree;
+  var $ = function (id) { return document.getElementById(id); };
+  if (!L.length) return;
+  var byName = {};
+  for (var k = 0; k < L.length; k++) byName[L[k][0]] = L[k];
+  function fmtNs(ns) {
+    if (ns >= 1e9) return (ns / 1e9).toFixed(2) + " s";
+    if (ns >= 1e6) return (ns / 1e6).toFixed(2) + " ms";
+    if (ns >= 1e3) return (ns / 1e3).toFixed(2) + " \u00b5s";
+    return Math.round(ns) + " ns";
+  }
+  function fmtInt(v) { return Math.round(v).toLocaleString("en-US"); }
+  function esc(s) {
+    return String(s).replace(/[&<>"]/g, function (c) {
+      return { "&": "&amp;", "<": "&lt;", ">": "&gt;", "\"": "&quot;" }[c];
+    });
+  }
+  var fileOf = {};
+  for (k = 0; k < D.functions.length; k++)
+    fileOf[D.functions[k][0]] = D.functions[k][1];
+  function show(name) {
+    var e = byName[name], view = $("lineview"), meta = $("linemeta");
+    $("lineshead").hidden = false; meta.hidden = false; view.hidden = false;
+    if (!e) {
+      meta.textContent = "No line events for " + names[name] +
+          " (record with --lines; only traced functions have them).";
+      view.innerHTML = "";
+      return;
+    }
+    var first = e[1], status = e[2], src = e[3], R = e[4], rows = {};
+    var sum = 0, max = 0, hot = 0, last = first;
+    for (var i = 0; i + 3 < R.length; i += 4) {
+      var t = R[i + 2] + R[i + 3];
+      rows[R[i]] = { hits: R[i + 1], self: R[i + 2], calls: R[i + 3], time: t };
+      sum += t;
+      if (t > max || !hot) { max = t; hot = R[i]; }
+      if (R[i] > last) last = R[i];
+    }
+    var note = ["Lines of " + names[name], (fileOf[name] || "") + ":" + first,
+                "line time " + fmtNs(sum) + " (own + callees)"];
+    if (status === 1) note.push("the source file was not found: lines without text");
+    if (status === 2) note.push("source left out of the page (size limit)");
+    meta.textContent = note.join(" \u00b7 ");
+    var html = ["<table><thead><tr><th>Line</th><th>Hits</th><th>Time</th>",
+                "<th>% Time</th><th>Per hit</th><th>In calls</th>",
+                "<th class=\"l\">Heat</th><th class=\"l\">Source</th></tr></thead><tbody>"];
+    for (var line = first; line <= last; line++) {
+      var r = rows[line], text = status === 0 ? src[line - first] : undefined;
+      if (!r && text === undefined) continue;
+      var code = text === undefined ? "" : esc(text);
+      if (!r) {
+        html.push("<tr class=\"idle\" data-line=\"" + line + "\"><td>" + line +
+                  "</td><td></td><td></td><td></td><td></td><td></td><td class=\"heat\"></td>" +
+                  "<td class=\"code\">" + code + "</td></tr>");
+        continue;
+      }
+      var w = max > 0 ? Math.max(100 * r.time / max, 0.5) : 0;
+      html.push("<tr" + (line === hot ? " class=\"hot\"" : "") + " data-line=\"" + line +
+                "\"><td>" + line + "</td><td>" + fmtInt(r.hits) + "</td><td>" + fmtNs(r.time) +
+                "</td><td>" + (sum > 0 ? (100 * r.time / sum).toFixed(1) + "%" : "-") +
+                "</td><td>" + fmtNs(r.hits ? r.time / r.hits : 0) + "</td><td>" + fmtNs(r.calls) +
+                "</td><td class=\"heat\"><span class=\"heatbar\" style=\"width:" + w.toFixed(1) +
+                "%\"></span></td><td class=\"code\">" + code + "</td></tr>");
+    }
+    html.push("</tbody></table>");
+    view.innerHTML = html.join("");
+  }
+  function nameIndex(text) {
+    var any = -1;
+    for (var n = 0; n < names.length; n++) {
+      if (names[n] !== text) continue;
+      if (byName[n]) return n;
+      if (any < 0) any = n;
+    }
+    return any;
+  }
+  document.querySelector("#functions tbody").addEventListener("click", function (e) {
+    var t = e.target;
+    if (!t.classList || !t.classList.contains("fn")) return;
+    var n = nameIndex(t.getAttribute("title") || t.textContent);
+    if (n < 0) return;
+    show(n);
+    if (byName[n]) setTimeout(function () { $("lineshead").scrollIntoView(); }, 0);
+  });
+  $("flame").addEventListener("click", function (e) {
+    var t = e.target;
+    while (t && t !== this && !(t.getAttribute && t.getAttribute("data-i"))) t = t.parentNode;
+    if (!t || t === this) return;
+    var n = T[5 * +t.getAttribute("data-i")];
+    if (byName[n]) show(n);
+  });
+  // page.html#lines=NAME: as if NAME were clicked in the table.
+  var asked = /(?:^#|&)lines=([^&]*)/.exec(location.hash);
+  if (asked) {
+    var want = decodeURIComponent(asked[1]), cells = document.querySelectorAll("#functions td.fn");
+    for (var c = 0; c < cells.length; c++) {
+      if (cells[c].getAttribute("title") === want) { cells[c].click(); return; }
+    }
+    var n = nameIndex(want);
+    if (n >= 0) show(n);
   }
 })();
 </script>

@@ -15,6 +15,10 @@
 // the table holds the max_html_functions functions with the most self time,
 // computed by Profile (profile.h), so its totals count recursion once.
 // Opening the page as page.html#q=REGEX starts with that search.
+// When the trace has line events (record --lines), clicking a function (in
+// the table or the graph) shows its source with hits, times and a heat bar
+// per line (export/line_view.h); page.html#lines=NAME opens that view. That
+// takes one more pass over the events.
 // The page's markup, style and script live in flamegraph_template.cc.
 
 #ifndef TRACESTORE_EXPORT_FLAMEGRAPH_HTML_H_
