@@ -20,6 +20,7 @@
 #include "compat.h"
 #include "perf_files.h"
 #include "recorder.h"
+#include "tracestore/process_end.h"
 #include "tracestore/snapshot.h"
 #include "tracestore/trace_reader.h"
 
@@ -409,6 +410,13 @@ PyObject* QuietUntilMain(PyObject*, PyObject*) {
   Py_RETURN_NONE;
 }
 
+PyObject* RecordSignalEndPy(PyObject*, PyObject* arg) {
+  const long signal = PyLong_AsLong(arg);
+  if (signal == -1 && PyErr_Occurred()) return nullptr;
+  RecordSignalEnd(static_cast<int>(signal));
+  Py_RETURN_NONE;
+}
+
 PyObject* AbandonInChild(PyObject*, PyObject*) {
   Recorder::AbandonAfterFork();
   Py_RETURN_NONE;
@@ -465,6 +473,9 @@ PyMethodDef kMethods[] = {
      "_quiet(flag) -> previous: this thread records nothing while quiet."},
     {"_quiet_until_main", QuietUntilMain, METH_NOARGS,
      "This thread records nothing until the program's main code starts."},
+    {"_record_signal_end", RecordSignalEndPy, METH_O,
+     "_record_signal_end(signum): the process is about to die of signum: "
+     "say so in its (closed) trace's header."},
     {"_abandon_in_child", AbandonInChild, METH_NOARGS,
      "After fork: stop recording in the child, leaving the parent's trace."},
     {"_thread_profile_bootstrap", ThreadProfileBootstrap, METH_VARARGS, nullptr},

@@ -11,6 +11,7 @@
 #include <tuple>
 
 #include "absl/strings/str_cat.h"
+#include "tracestore/process_end.h"
 
 namespace tracestore::pyhook {
 
@@ -429,6 +430,8 @@ absl::Status Recorder::Start(const Config& config) {
   auto writer = TraceWriter::Create(options);
   if (!writer.ok()) return writer.status();
   r->writer_ = *std::move(writer);
+  // How this process ends goes into the trace's header (process trees).
+  RecordExitStatusAtExit(config.path);
   r->starter_ident_ = PyThread_get_thread_ident();
   if (config.backend == Backend::kStack) {
     std::string why;

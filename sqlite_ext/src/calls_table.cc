@@ -41,6 +41,7 @@ enum Column {
   kKind,
   kRecursive,
   kPathColumn,
+  kPid,
 };
 
 class CallsCursor : public TableCursor {
@@ -58,15 +59,13 @@ class CallsCursor : public TableCursor {
   }
   bool Eof() const override { return scan_->done(); }
   void Next() override { scan_->Next(); }
-  sqlite3_int64 Rowid() const override {
-    return static_cast<sqlite3_int64>(scan_->id());
-  }
+  sqlite3_int64 Rowid() const override { return TreeId(scan_->id()); }
 
   void Column(sqlite3_context* ctx, int column) override {
     const CallSlice& s = scan_->slice();
     switch (column) {
       case kId:
-        ResultInt(ctx, scan_->id());
+        sqlite3_result_int64(ctx, TreeId(scan_->id()));
         return;
       case kThreadId:
         ResultInt(ctx, scan_->thread());
@@ -77,7 +76,7 @@ class CallsCursor : public TableCursor {
       case kParentId: {
         uint64_t parent;
         if (scan_->parent_id(&parent)) {
-          ResultInt(ctx, parent);
+          sqlite3_result_int64(ctx, TreeId(parent));
         } else {
           sqlite3_result_null(ctx);
         }
@@ -94,7 +93,7 @@ class CallsCursor : public TableCursor {
         ResultInt(ctx, s.call_line);
         return;
       case kTs:
-        ResultInt(ctx, time_.ToNs(s.start_ticks));
+        sqlite3_result_int64(ctx, TreeNs(time_.ToNs(s.start_ticks)));
         return;
       case kDur:
         if (s.open()) {
@@ -165,7 +164,7 @@ const Table kCallsTable = {
         " parent_id INTEGER, function_id INTEGER, name TEXT, module TEXT,"
         " file TEXT, line INTEGER, call_line INTEGER, ts INTEGER, dur INTEGER,"
         " self_dur INTEGER, starts_before_window INTEGER, kind TEXT,"
-        " recursive INTEGER, path HIDDEN)",
+        " recursive INTEGER, path HIDDEN, pid HIDDEN)",
         /*path_col=*/kPathColumn,
         /*id_col=*/kId,
         /*ts_col=*/kTs,
@@ -174,9 +173,12 @@ const Table kCallsTable = {
         /*depth_col=*/kDepth,
         /*function_order=*/true,
         /*rows=*/5e6,
+        /*pid_col=*/kPid,
     },
     TraceView::kEvents | TraceView::kFunctions | TraceView::kStrings,
     [] { return std::unique_ptr<TableCursor>(new CallsCursor); },
+    /*whole_tree=*/false,
+    /*tree_ids=*/true,
 };
 
 }  // namespace tracestore::sql::internal

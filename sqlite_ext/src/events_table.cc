@@ -23,6 +23,7 @@ enum Column {
   kLine,
   kMarkId,
   kPathColumn,
+  kPid,
 };
 
 class EventsCursor : public TableCursor {
@@ -38,22 +39,20 @@ class EventsCursor : public TableCursor {
   }
   bool Eof() const override { return scan_->done(); }
   void Next() override { scan_->Next(); }
-  sqlite3_int64 Rowid() const override {
-    return static_cast<sqlite3_int64>(scan_->id());
-  }
+  sqlite3_int64 Rowid() const override { return TreeId(scan_->id()); }
 
   void Column(sqlite3_context* ctx, int column) override {
     const format::EventRecord& e = scan_->event();
     const format::EventKind kind = format::GetEventKind(e);
     switch (column) {
       case kId:
-        ResultInt(ctx, scan_->id());
+        sqlite3_result_int64(ctx, TreeId(scan_->id()));
         break;
       case kThreadId:
         ResultInt(ctx, scan_->thread());
         break;
       case kTs:
-        ResultInt(ctx, time_.ToNs(format::EventTicks(e)));
+        sqlite3_result_int64(ctx, TreeNs(time_.ToNs(format::EventTicks(e))));
         break;
       case kKind:
         ResultStaticText(ctx, EventKindName(kind));
@@ -96,7 +95,8 @@ const Table kEventsTable = {
     {
         "tracestore_events",
         "CREATE TABLE x(id INTEGER, thread_id INTEGER, ts INTEGER, kind TEXT,"
-        " function_id INTEGER, line INTEGER, mark_id INTEGER, path HIDDEN)",
+        " function_id INTEGER, line INTEGER, mark_id INTEGER, path HIDDEN,"
+        " pid HIDDEN)",
         /*path_col=*/kPathColumn,
         /*id_col=*/kId,
         /*ts_col=*/kTs,
@@ -105,9 +105,12 @@ const Table kEventsTable = {
         /*depth_col=*/-1,
         /*function_order=*/true,
         /*rows=*/1e7,
+        /*pid_col=*/kPid,
     },
     TraceView::kEvents,
     [] { return std::unique_ptr<TableCursor>(new EventsCursor); },
+    /*whole_tree=*/false,
+    /*tree_ids=*/true,
 };
 
 }  // namespace tracestore::sql::internal

@@ -28,9 +28,10 @@ int RegisterTables(sqlite3* db) {
   } catch (const std::bad_alloc&) {
     return SQLITE_NOMEM;
   }
-  for (const Table* table : {&kCallsTable, &kEventsTable, &kFunctionsTable,
-                             &kThreadsTable, &kMarksTable, &kProblemsTable,
-                             &kLinesTable, &kProfileTable}) {
+  for (const Table* table :
+       {&kCallsTable, &kEventsTable, &kFunctionsTable, &kThreadsTable,
+        &kMarksTable, &kProblemsTable, &kLinesTable, &kProfileTable,
+        &kProcessesTable}) {
     if (int rc = RegisterTable(db, *table, cache); rc != SQLITE_OK) return rc;
   }
   // tracestore_strict(on): turns strict mode on (1) or off (0) for the

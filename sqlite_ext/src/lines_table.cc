@@ -29,6 +29,7 @@ enum Column {
   kSelfTime,
   kTimeInCalls,
   kPathColumn,
+  kPid,
 };
 
 class LinesCursor : public TableCursor {
@@ -119,7 +120,8 @@ const Table kLinesTable = {
         "tracestore_lines",
         "CREATE TABLE x(function_id INTEGER, name TEXT, module TEXT,"
         " file TEXT, line INTEGER, hits INTEGER, time INTEGER,"
-        " self_time INTEGER, time_in_calls INTEGER, path HIDDEN)",
+        " self_time INTEGER, time_in_calls INTEGER, path HIDDEN,"
+        " pid HIDDEN)",
         /*path_col=*/kPathColumn,
         /*id_col=*/-1,
         /*ts_col=*/-1,
@@ -128,6 +130,7 @@ const Table kLinesTable = {
         /*depth_col=*/-1,
         /*function_order=*/true,
         /*rows=*/1e4,
+        /*pid_col=*/kPid,
     },
     TraceView::kEvents | TraceView::kFunctions | TraceView::kStrings,
     [] { return std::unique_ptr<TableCursor>(new LinesCursor); },

@@ -43,7 +43,10 @@ class IndexCursor : public TableCursor {
  protected:
   virtual uint64_t Size(const TraceReader& reader) const = 0;
   const TraceReader& reader() const { return view_->reader(); }
-  uint64_t ns(uint64_t ticks) const { return view_->time().ToNs(ticks); }
+  // On the root's time line (the process's times + scope.ts_offset).
+  uint64_t ns(uint64_t ticks) const {
+    return scope.ts_offset + view_->time().ToNs(ticks);
+  }
   uint64_t i_ = 0, end_ = 0;
   const uint64_t id_base_;
 
@@ -65,6 +68,7 @@ enum FunctionColumn {
   kFnSlotBegin,
   kFnSlotEnd,
   kFnPath,
+  kFnPid,
 };
 
 class FunctionsCursor : public IndexCursor {
@@ -142,6 +146,7 @@ enum ThreadColumn {
   kThEventsFirst,
   kThWindowStartTs,
   kThPath,
+  kThPid,
 };
 
 class ThreadsCursor : public IndexCursor {
@@ -213,7 +218,8 @@ enum MarkColumn {
   kMkName,
   kMkKind,
   kMkValue,
-  kMkPath
+  kMkPath,
+  kMkPid,
 };
 
 class MarksCursor : public IndexCursor {
@@ -253,7 +259,7 @@ class MarksCursor : public IndexCursor {
 };
 
 constexpr TableSpec SmallSpec(const char* name, const char* schema,
-                              int path_col, double rows) {
+                              int path_col, double rows, int pid_col) {
   return TableSpec{name,
                    schema,
                    path_col,
@@ -263,7 +269,8 @@ constexpr TableSpec SmallSpec(const char* name, const char* schema,
                    -1,
                    -1,
                    /*function_order=*/false,
-                   rows};
+                   rows,
+                   pid_col};
 }
 
 }  // namespace
@@ -273,8 +280,8 @@ const Table kFunctionsTable = {
               "CREATE TABLE x(id INTEGER, module TEXT, name TEXT, file TEXT,"
               " line INTEGER, is_python INTEGER, traced INTEGER,"
               " code_addr INTEGER, slot_begin INTEGER, slot_end INTEGER,"
-              " path HIDDEN)",
-              kFnPath, 1e3),
+              " path HIDDEN, pid HIDDEN)",
+              kFnPath, 1e3, kFnPid),
     TraceView::kFunctions | TraceView::kStrings | TraceView::kCodeRanges,
     [] { return std::unique_ptr<TableCursor>(new FunctionsCursor); },
 };
@@ -284,8 +291,8 @@ const Table kThreadsTable = {
               "CREATE TABLE x(id INTEGER, os_tid INTEGER, name TEXT,"
               " start_ts INTEGER, end_ts INTEGER, event_count INTEGER,"
               " events_first INTEGER, window_start_ts INTEGER,"
-              " path HIDDEN)",
-              kThPath, 10),
+              " path HIDDEN, pid HIDDEN)",
+              kThPath, 10, kThPid),
     TraceView::kThreads | TraceView::kStrings,
     [] { return std::unique_ptr<TableCursor>(new ThreadsCursor); },
 };
@@ -293,8 +300,9 @@ const Table kThreadsTable = {
 const Table kMarksTable = {
     SmallSpec("tracestore_marks",
               "CREATE TABLE x(id INTEGER, ts INTEGER, thread_id INTEGER,"
-              " name TEXT, kind TEXT, value INTEGER, path HIDDEN)",
-              kMkPath, 100),
+              " name TEXT, kind TEXT, value INTEGER, path HIDDEN,"
+              " pid HIDDEN)",
+              kMkPath, 100, kMkPid),
     TraceView::kMarks | TraceView::kStrings,
     [] { return std::unique_ptr<TableCursor>(new MarksCursor); },
 };

@@ -33,17 +33,20 @@ int SlotFor(const TableSpec& spec, int column, unsigned char op, bool* strict) {
   if (column == spec.function_col) return eq ? kFunctionEq : -1;
   if (column == spec.depth_col)
     return eq ? kDepthEq : lower ? kDepthLower : upper ? kDepthUpper : -1;
+  if (column == spec.pid_col) return eq ? kPidEq : -1;
   return -1;
 }
 
 // Whether rows in scan order satisfy ORDER BY terms [from, n): id order
-// within each group, ts order within a thread.
+// within each group, ts order within a thread. Thread ids are a process's
+// own: thread order holds only within one process (`pid =`), since a trace
+// with children is read process by process.
 bool InIdOrder(const TableSpec& spec, const sqlite3_index_info* info, int from,
-               bool thread_fixed) {
+               bool thread_fixed, bool pid_fixed) {
   for (int k = from; k < info->nOrderBy; ++k) {
     const int column = info->aOrderBy[k].iColumn;
     if (column == spec.id_col || column == -1) return true;  // unique
-    if (column == spec.thread_col && column >= 0) {
+    if (column == spec.thread_col && column >= 0 && pid_fixed) {
       thread_fixed = true;
       continue;
     }
@@ -57,8 +60,9 @@ void SetOrder(const TableSpec& spec, sqlite3_index_info* info, int* idx) {
   if (info->nOrderBy == 0) return;
   for (int k = 0; k < info->nOrderBy; ++k)
     if (info->aOrderBy[k].desc) return;
-  const bool thread_fixed = (*idx & (1 << kThreadEq)) != 0;
-  if (InIdOrder(spec, info, 0, thread_fixed)) {
+  const bool pid_fixed = (*idx & (1 << kPidEq)) != 0;
+  const bool thread_fixed = (*idx & (1 << kThreadEq)) != 0 && pid_fixed;
+  if (InIdOrder(spec, info, 0, thread_fixed, pid_fixed)) {
     info->orderByConsumed = 1;
     *idx |= kOrdered;
     return;
@@ -66,7 +70,8 @@ void SetOrder(const TableSpec& spec, sqlite3_index_info* info, int* idx) {
   // Grouped by function: within a group, rows come in id order again.
   if (spec.function_order && spec.function_col >= 0 &&
       info->aOrderBy[0].iColumn == spec.function_col &&
-      (*idx & (1 << kIdEq)) == 0 && InIdOrder(spec, info, 1, thread_fixed)) {
+      (*idx & (1 << kIdEq)) == 0 &&
+      InIdOrder(spec, info, 1, thread_fixed, pid_fixed)) {
     info->orderByConsumed = 1;
     *idx |= kByFunction | kOrdered;
   }
@@ -98,6 +103,8 @@ const char* SlotText(int slot, bool strict) {
       return strict ? "depth>" : "depth>=";
     case kDepthUpper:
       return strict ? "depth<" : "depth<=";
+    case kPidEq:
+      return "pid=";
   }
   return "?";
 }
@@ -161,6 +168,9 @@ int BestIndex(const TableSpec& spec, sqlite3_index_info* info) {
       case kDepthLower:
       case kDepthUpper:
         rows /= 3;
+        break;
+      case kPidEq:
+        rows /= 2;
         break;
     }
   }
@@ -257,7 +267,7 @@ bool Narrow(sqlite3_value* rhs, int op, uint64_t* lo, uint64_t* hi) {
 bool DecodeArgs(int idx_num, int argc, sqlite3_value** argv, Constraints* out) {
   uint64_t id_lo = 0, id_hi = kU64Max, ts_lo = 0, ts_hi = kU64Max;
   uint64_t thread_lo = 0, thread_hi = kU64Max, fn_lo = 0, fn_hi = kU64Max;
-  uint64_t depth_lo = 0, depth_hi = kU64Max;
+  uint64_t depth_lo = 0, depth_hi = kU64Max, pid_lo = 0, pid_hi = kU64Max;
   bool ok = true;
   int k = 0;
   for (int slot = 0; slot < kSlotCount; ++slot) {
@@ -313,8 +323,13 @@ bool DecodeArgs(int idx_num, int argc, sqlite3_value** argv, Constraints* out) {
       case kDepthUpper:
         ok &= Narrow(v, upper, &depth_lo, &depth_hi);
         break;
+      case kPidEq:
+        out->has_pid = true;
+        ok &= Narrow(v, eq, &pid_lo, &pid_hi);
+        break;
     }
   }
+  out->pid = pid_lo;
   if (k != argc) return false;
   CallFilter& f = out->filter;
   f = CallFilter();

@@ -26,7 +26,10 @@ namespace tracestore::sql::internal {
 // (-1: not constrainable) and what it can do.
 struct TableSpec {
   const char* name;    // "tracestore_events"
-  const char* schema;  // CREATE TABLE x(...), path the last, HIDDEN
+  const char* schema;  // CREATE TABLE x(...), path HIDDEN after the
+                       // columns (then, in per-process tables, pid HIDDEN:
+                       // tracestore_calls('run.trace', 4242) reads one
+                       // process)
   int path_col;
   int id_col;
   int ts_col;  // rows are in ts order within a thread
@@ -35,6 +38,7 @@ struct TableSpec {
   int depth_col;
   bool function_order;  // can deliver rows grouped by function_id
   double rows;          // a guess at the size of a whole scan
+  int pid_col = -1;     // the process column (`=` picks one process)
 };
 
 // The plan contract: idxNum bits. A constraint's value is in argv when its
@@ -54,6 +58,8 @@ struct TableSpec {
 //    9   kDepthEq       depth =                    depth
 //   10   kDepthLower    depth > | depth >=         depth (bit 26: >)
 //   11   kDepthUpper    depth < | depth <=         depth (bit 27: <)
+//   12   kPidEq         pid =                      process id (never
+//                                                  strict: bit 28 is free)
 //   16+s                the constraint in slot s is strict (> or <)
 //   28   kByFunction    no argv: rows come grouped by function_id,
 //                       ascending (ORDER BY / GROUP BY function_id consumed)
@@ -77,6 +83,7 @@ enum Slot : int {
   kDepthEq,
   kDepthLower,
   kDepthUpper,
+  kPidEq,
   kSlotCount,
 };
 inline constexpr int kStrictShift = 16;
@@ -91,6 +98,8 @@ struct Constraints {
   bool has_path = false;
   CallFilter filter;  // ids, ts, thread, function, depth; `empty` if none
                       // can match
+  bool has_pid = false;  // pid = (the value is in pid; `empty` if it can
+  uint64_t pid = 0;      // match no process)
 };
 
 // Fills `out` from the idxNum and argv xBestIndex chose. Returns false when

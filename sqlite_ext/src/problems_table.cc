@@ -19,7 +19,15 @@ enum ProblemColumn { kPrId, kPrKind, kPrMessage, kPrPath };
 class ProblemsCursor : public TableCursor {
  public:
   absl::Status Start(TraceView& view, const Constraints& c) override {
-    rows_ = view.reader().AllProblems().all();
+    return StartRows(view.reader().AllProblems().all(), c);
+  }
+  // Every process of the tree: the root's problems, each child's, and the
+  // children that cannot be read.
+  absl::Status StartTree(ProcessTree& tree, const Constraints& c) override {
+    return StartRows(tree.AllProblems().all(), c);
+  }
+  absl::Status StartRows(std::vector<Problem> rows, const Constraints& c) {
+    rows_ = std::move(rows);
     const ScanFilter& f = c.filter;
     i_ = 0;
     end_ = rows_.size();
@@ -72,6 +80,7 @@ const Table kProblemsTable = {
               10},
     /*needs=*/0,
     [] { return std::unique_ptr<TableCursor>(new ProblemsCursor); },
+    /*whole_tree=*/true,
 };
 
 }  // namespace tracestore::sql::internal

@@ -39,6 +39,7 @@ enum ProfileColumn {
   kPfTotalDur,
   kPfSelfDur,
   kPfPath,
+  kPfPid,
 };
 
 struct Row {
@@ -165,7 +166,7 @@ const Table kProfileTable = {
               "CREATE TABLE x(function_id INTEGER, name TEXT, module TEXT,"
               " file TEXT, line INTEGER, calls INTEGER, resumes INTEGER,"
               " open INTEGER, total_dur INTEGER, self_dur INTEGER,"
-              " path HIDDEN)",
+              " path HIDDEN, pid HIDDEN)",
               kPfPath,
               /*id_col=*/-1,
               /*ts_col=*/-1,
@@ -173,7 +174,8 @@ const Table kProfileTable = {
               /*function_col=*/-1,
               /*depth_col=*/-1,
               /*function_order=*/false,
-              /*rows=*/1000},
+              /*rows=*/1000,
+              /*pid_col=*/kPfPid},
     TraceView::kEvents | TraceView::kFunctions | TraceView::kStrings,
     [] { return std::unique_ptr<TableCursor>(new ProfileCursor); },
 };

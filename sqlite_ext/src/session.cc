@@ -1,4 +1,4 @@
-// SessionCache: one TraceView per path and connection.
+// SessionCache: one ProcessTree per path and connection.
 
 #include "session.h"
 
@@ -21,16 +21,16 @@ absl::StatusOr<std::shared_ptr<Session>> SessionCache::Get(
     // A new recording at the same path: start over, unless a scan of the
     // old one is under way (then the statement keeps reading one snapshot).
     // Cursors still holding the old session keep it alive.
-    if (session->active == 0 && session->view->Replaced()) {
+    if (session->active == 0 && session->tree->Replaced()) {
       session.reset();
     }
   }
   if (!session) {
-    auto view = TraceView::Open(path);
-    if (!view.ok()) return view.status();
+    auto tree = ProcessTree::Open(path);
+    if (!tree.ok()) return tree.status();
     session = std::make_shared<Session>();
     session->path = path;
-    session->view = *std::move(view);
+    session->tree = *std::move(tree);
   }
   sessions_.push_back(session);
   EvictIdle();

@@ -1,10 +1,11 @@
-// The traces a connection has open: one TraceView per path, shared by the
-// five tables, refreshed when no scan of it is under way.
+// The traces a connection has open: one ProcessTree per path (the trace and
+// its child processes' traces), shared by the tables, refreshed when no
+// scan of it is under way.
 //
 //   SessionCache cache;
 //   auto session = cache.Get("run.trace");      // opens, or reuses
 //   if (session.ok() && (*session)->active == 0)
-//     (*session)->view->Refresh();              // see what was committed
+//     (*session)->tree->Refresh();              // see what was committed
 //
 // Why "no scan under way": a refresh may remap the stores and extends the
 // call slices, which would pull the ground from under a cursor in the middle
@@ -24,13 +25,13 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
-#include "tracestore/trace_view.h"
+#include "tracestore/process_tree.h"
 
 namespace tracestore::sql::internal {
 
 struct Session {
   std::string path;
-  std::unique_ptr<TraceView> view;
+  std::unique_ptr<ProcessTree> tree;
   int active = 0;  // cursors between xFilter and their end
 };
 

@@ -2,8 +2,11 @@
 // SQLite's calls into TableCursor calls, absl::Status into an rc and
 // zErrMsg, and keeps exceptions (std::bad_alloc) from crossing into C.
 
+#include <algorithm>
+#include <limits>
 #include <new>
 #include <string>
+#include <vector>
 
 #include "session.h"
 #include "tables.h"
@@ -29,6 +32,19 @@ struct Cursor {
   bool active = false;  // counted in session->active
   bool started = false;
 
+  // A per-process table reads the processes of the tree one after the
+  // other (root first, then the children in the order found: ids ascend,
+  // process_tree.h). A scan grouped by function over several processes
+  // goes function by function, each over every process, so that the groups
+  // stay whole.
+  const Table* table = nullptr;
+  Constraints constraints;
+  std::vector<ProcessTree::Process*> targets;
+  size_t target = 0;
+  bool by_function = false;
+  uint64_t function = 0, function_end = 0;  // [function, function_end]
+  const ProcessTree::Process* current = nullptr;
+
   void Activate() {
     if (!active && session) {
       active = true;
@@ -42,6 +58,10 @@ struct Cursor {
     }
   }
 };
+
+bool AtEnd(const Cursor* cursor) {
+  return cursor->current == nullptr || cursor->impl->Eof();
+}
 
 Vtab* VtabOf(sqlite3_vtab_cursor* cur) {
   return reinterpret_cast<Vtab*>(cur->pVtab);
@@ -102,6 +122,64 @@ int Close(sqlite3_vtab_cursor* cur) {
   return SQLITE_OK;
 }
 
+// `c` as it applies to one process: ids unique over the tree become the
+// process's own, times move from the root's time line to its own. False
+// when no row of the process can match.
+bool Localize(const Table& table, const ProcessTree::Process& p,
+              const Constraints& c, Constraints* out) {
+  *out = c;
+  if (c.filter.empty) return false;
+  if (c.has_pid && c.pid != p.pid) return false;
+  CallFilter& f = out->filter;
+  if (table.tree_ids) {
+    // A process's ids start at its id_base. They end below the next one's
+    // unless it has more threads than ProcessTree::kMaxThreads (a problem
+    // the tree reports): then its later ids repeat the next process's, and
+    // its rows are still all read.
+    const uint64_t lo = p.id_base;
+    if (f.id_max < lo) return false;
+    f.id_min = std::max(f.id_min, lo) - lo;
+    f.id_max -= lo;
+  }
+  if (p.offset_ns != 0) {
+    if (f.ts_max < p.offset_ns) return false;
+    f.ts_min = std::max(f.ts_min, p.offset_ns) - p.offset_ns;
+    if (f.ts_max != std::numeric_limits<uint64_t>::max())
+      f.ts_max -= p.offset_ns;
+  }
+  return true;
+}
+
+// Starts the next (process, function) of the scan that has a row, or
+// leaves it at its end.
+absl::Status Advance(Cursor* cursor) {
+  TableCursor& impl = *cursor->impl;
+  while (true) {
+    if (cursor->current != nullptr && !impl.Eof()) return absl::OkStatus();
+    if (cursor->target >= cursor->targets.size()) {
+      if (!cursor->by_function || cursor->function >= cursor->function_end) {
+        cursor->current = nullptr;
+        return absl::OkStatus();
+      }
+      ++cursor->function;
+      cursor->target = 0;
+    }
+    ProcessTree::Process* p = cursor->targets[cursor->target++];
+    Constraints local;
+    if (!Localize(*cursor->table, *p, cursor->constraints, &local)) continue;
+    if (cursor->by_function) {
+      const auto count = p->view->reader().functions().size();
+      if (cursor->function > count) continue;
+      local.filter.OnlyFunction(static_cast<uint32_t>(cursor->function));
+    }
+    impl.scope.pid = p->pid;
+    impl.scope.id_base = cursor->table->tree_ids ? p->id_base : 0;
+    impl.scope.ts_offset = p->offset_ns;
+    cursor->current = p;
+    TS_RETURN_IF_ERROR(impl.Start(*p->view, local));
+  }
+}
+
 int FilterImpl(Cursor* cursor, Vtab* vtab, int idx_num, int argc,
                sqlite3_value** argv) {
   const Table& table = *vtab->aux->table;
@@ -124,10 +202,11 @@ int FilterImpl(Cursor* cursor, Vtab* vtab, int idx_num, int argc,
     return SetError(&vtab->base, std::string(name) + ": " +
                                      std::string(session.status().message()));
   cursor->session = *std::move(session);
-  TraceView& view = *cursor->session->view;
+  ProcessTree& tree = *cursor->session->tree;
+  TraceView& view = *tree.root().view;
   // Only when no other scan of this trace is under way (session.h).
   if (cursor->session->active == 0) {
-    if (absl::Status s = view.Refresh(); !s.ok())
+    if (absl::Status s = tree.Refresh(); !s.ok())
       return SetError(&vtab->base,
                       std::string(name) + ": " + std::string(s.message()));
   }
@@ -137,7 +216,7 @@ int FilterImpl(Cursor* cursor, Vtab* vtab, int idx_num, int argc,
   // Strict mode: no partial answers. tracestore_problems (needs nothing)
   // still lists them.
   if (vtab->aux->cache->strict && table.needs != 0) {
-    const Problems problems = view.reader().AllProblems();
+    const Problems problems = tree.AllProblems();
     if (!problems.empty()) {
       std::string message = std::string(name) + ": the trace is damaged";
       for (const std::string& line : problems.Summary())
@@ -146,11 +225,42 @@ int FilterImpl(Cursor* cursor, Vtab* vtab, int idx_num, int argc,
       return SetError(&vtab->base, message);
     }
   }
-  if (absl::Status s = cursor->impl->Start(view, c); !s.ok())
+  cursor->table = &table;
+  cursor->current = nullptr;
+  cursor->targets.clear();
+  cursor->target = 0;
+  cursor->by_function = false;
+  absl::Status started;
+  if (table.whole_tree) {
+    cursor->impl->scope = ProcessScope{tree.root().pid, 0, 0};
+    cursor->current = &tree.root();
+    started = cursor->impl->StartTree(tree, c);
+  } else {
+    for (size_t i = 0; i < tree.size(); ++i) {
+      ProcessTree::Process& p = tree.process(i);
+      if (c.has_pid && p.pid != c.pid) continue;
+      // A child whose stores cannot be read is left out; the problems
+      // (tracestore_problems, exit status 3) say so.
+      if (i != 0 && !p.view->CheckStores(table.needs).ok()) continue;
+      cursor->targets.push_back(&p);
+    }
+    cursor->constraints = c;
+    if (c.filter.by_function && cursor->targets.size() > 1) {
+      cursor->by_function = true;
+      cursor->function = c.filter.function_min == 0 ? 1 : c.filter.function_min;
+      uint64_t most = 0;
+      for (const auto* p : cursor->targets)
+        most = std::max<uint64_t>(most, p->view->reader().functions().size());
+      cursor->function_end = std::min<uint64_t>(c.filter.function_max, most);
+      if (cursor->function > cursor->function_end) cursor->targets.clear();
+    }
+    started = Advance(cursor);
+  }
+  if (!started.ok())
     return SetError(&vtab->base,
-                    std::string(name) + ": " + std::string(s.message()));
+                    std::string(name) + ": " + std::string(started.message()));
   cursor->started = true;
-  if (!cursor->impl->Eof()) cursor->Activate();
+  if (!AtEnd(cursor)) cursor->Activate();
   return SQLITE_OK;
 }
 
@@ -167,19 +277,36 @@ int Filter(sqlite3_vtab_cursor* cur, int idx_num, const char* /*idx_str*/,
 int Next(sqlite3_vtab_cursor* cur) {
   Cursor* cursor = CursorOf(cur);
   cursor->impl->Next();
-  if (cursor->impl->Eof()) cursor->Deactivate();
+  if (cursor->impl->Eof() && !cursor->table->whole_tree) {
+    try {
+      if (absl::Status s = Advance(cursor); !s.ok()) {
+        cursor->current = nullptr;
+        cursor->Deactivate();
+        return SetError(cur->pVtab, std::string(cursor->table->spec.name) +
+                                        ": " + std::string(s.message()));
+      }
+    } catch (const std::bad_alloc&) {
+      cursor->current = nullptr;
+      cursor->Deactivate();
+      return SQLITE_NOMEM;
+    }
+  }
+  if (AtEnd(cursor)) cursor->Deactivate();
   return SQLITE_OK;
 }
 
 int Eof(sqlite3_vtab_cursor* cur) {
   Cursor* cursor = CursorOf(cur);
-  return !cursor->started || cursor->impl->Eof();
+  return !cursor->started || AtEnd(cursor);
 }
 
 int ColumnGlue(sqlite3_vtab_cursor* cur, sqlite3_context* ctx, int column) {
   Cursor* cursor = CursorOf(cur);
-  if (column == VtabOf(cur)->aux->table->spec.path_col) {
+  const TableSpec& spec = VtabOf(cur)->aux->table->spec;
+  if (column == spec.path_col) {
     ResultText(ctx, cursor->session->path);
+  } else if (column == spec.pid_col) {
+    ResultInt(ctx, cursor->impl->scope.pid);
   } else {
     cursor->impl->Column(ctx, column);
   }
@@ -187,7 +314,14 @@ int ColumnGlue(sqlite3_vtab_cursor* cur, sqlite3_context* ctx, int column) {
 }
 
 int Rowid(sqlite3_vtab_cursor* cur, sqlite3_int64* rowid) {
-  *rowid = CursorOf(cur)->impl->Rowid();
+  // Unique over the tree (SQLite's OR-by-union relies on it): a child's
+  // rowids are its id_base (ordinal << 53) plus its own.
+  const Cursor* cursor = CursorOf(cur);
+  const TableCursor& impl = *cursor->impl;
+  *rowid = impl.Rowid();
+  if (!cursor->table->whole_tree && !cursor->table->tree_ids &&
+      cursor->current != nullptr)
+    *rowid += static_cast<sqlite3_int64>(cursor->current->id_base);
   return SQLITE_OK;
 }
 

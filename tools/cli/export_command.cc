@@ -21,16 +21,17 @@
 // --no-progress: never). `-o -` writes to stdout; a device or named pipe
 // (/dev/null, a FIFO) is written in place.
 //
-// sqlite: a regular SQLite database with the tables `query` shows, streamed
+// sqlite: a regular SQLite database with the tables `query` shows, streamed;
+// a trace of many processes gets a pid column and a processes table
 // (sqlite_export.h).
 //
 // Every regular file is written to OUT.tmp-PID and renamed into place, so
-// OUT is either complete or absent. An existing OUT is kept unless --force. A live
-// trace is exported as one snapshot of what had been committed (calls still
-// open end at their thread's last event).
-// OUT may not lie inside the trace directory. Exit 0; 2 on a usage error, a
-// trace that cannot be opened, or a failure; 3 when the trace is damaged:
-// OUT holds what could be read and the problems are on stderr.
+// OUT is either complete or absent. An existing OUT is kept unless --force. A
+// live trace is exported as one snapshot of what had been committed (calls
+// still open end at their thread's last event). OUT may not lie inside the
+// trace directory. Exit 0; 2 on a usage error, a trace that cannot be opened,
+// or a failure; 3 when the trace is damaged: OUT holds what could be read and
+// the problems are on stderr.
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -52,8 +53,10 @@
 #include "sqlite_export.h"
 #include "sqlite_ext/tracestore_sqlite.h"
 #include "tracestore/call_stream.h"
+#include "tracestore/export/chrome_trace.h"
 #include "tracestore/export/export.h"
 #include "tracestore/export/output.h"
+#include "tracestore/process_tree.h"
 #include "tracestore/trace_reader.h"
 
 namespace tracestore::cli {
@@ -69,7 +72,8 @@ constexpr char kUsage[] =
     "               trace_processor): a few times smaller than chrome\n"
     "  speedscope   speedscope's JSON (one evented profile per thread)\n"
     "  collapsed    folded stacks for flamegraph.pl / inferno (ns of self\n"
-    "               time); --threads: a root frame per thread\n"
+    "               time); --threads: a root frame per thread,\n"
+    "               --processes: a root frame per process\n"
     "  html         one self-contained page: flame graph and function table\n"
     "  sqlite       a regular SQLite database of the query tables\n"
     "options: -o - (stdout; not sqlite), --title TEXT, --progress,\n"
@@ -187,7 +191,7 @@ struct StreamArgs {
   ExportFormat format;
   uint64_t min_dur_ns = 0;
   std::string trace, output, title;
-  bool force = false, collapsed_threads = false;
+  bool force = false, collapsed_threads = false, collapsed_processes = false;
   ProgressBar::Mode progress = ProgressBar::Mode::kAuto;
 };
 
@@ -206,6 +210,26 @@ int ExportStreamed(const StreamArgs& a) {
   std::vector<uint64_t> ended;
   if (absl::Status s = RefreshWithThreadEnds(**reader, &ended); !s.ok())
     return Fail(std::string(s.message()));
+  // A trace of many processes: every process, each with its own clock,
+  // on the root's time line (ExportTraceProcesses).
+  auto tree = ProcessTree::Open(a.trace);
+  if (!tree.ok()) return Fail(std::string(tree.status().message()));
+  std::vector<std::unique_ptr<TraceReader>> children;
+  std::vector<std::vector<uint64_t>> children_ended;
+  std::vector<ExportProcess> processes = {{reader->get(), ended, 0}};
+  for (size_t i = 1; i < (*tree)->size(); ++i) {
+    const ProcessTree::Process& p = (*tree)->process(i);
+    auto child = TraceReader::Open(p.path);
+    if (!child.ok()) return Fail(std::string(child.status().message()));
+    children_ended.emplace_back();
+    if (absl::Status s = RefreshWithThreadEnds(**child, &children_ended.back());
+        !s.ok())
+      return Fail(std::string(s.message()));
+    children.push_back(*std::move(child));
+  }
+  for (size_t i = 0; i < children.size(); ++i)
+    processes.push_back({children[i].get(), children_ended[i],
+                         (*tree)->process(i + 1).offset_ns});
 
   const std::string temp =
       direct ? "" : absl::StrCat(a.output, ".tmp-", ::getpid());
@@ -226,13 +250,16 @@ int ExportStreamed(const StreamArgs& a) {
   options.title = a.title;
   options.collapsed_threads = a.collapsed_threads;
   options.min_dur_ns = a.min_dur_ns;
+  options.collapsed_processes = a.collapsed_processes;
   options.progress = [&bar](uint64_t done, uint64_t total) {
     bar.Update(done, total);
   };
   FdSink sink(fd, to_stdout ? "stdout" : direct ? a.output : temp);
   Output out(&sink);
   absl::StatusOr<ExportStats> stats =
-      ExportTrace(**reader, ended, a.format, options, out);
+      processes.size() > 1
+          ? ExportTraceProcesses(processes, a.format, options, out)
+          : ExportTrace(**reader, ended, a.format, options, out);
   absl::Status finished = out.Finish();
   bar.Done();
   std::string error;
@@ -275,14 +302,14 @@ int ExportStreamed(const StreamArgs& a) {
                to_stdout ? "stdout" : a.output.c_str(), format_name.c_str(),
                summary.c_str(), static_cast<unsigned long long>(out.bytes()));
   std::fflush(stdout);
-  return ReportProblems("export", (*reader)->AllProblems());
+  return ReportProblems("export", (*tree)->AllProblems());
 }
 
 }  // namespace
 
 int RunExport(const std::vector<std::string>& args) {
   std::string format, output, trace, title, min_dur;
-  bool force = false, collapsed_threads = false;
+  bool force = false, collapsed_threads = false, collapsed_processes = false;
   ProgressBar::Mode progress = ProgressBar::Mode::kAuto;
   for (size_t i = 0; i < args.size(); ++i) {
     const std::string& a = args[i];
@@ -314,6 +341,8 @@ int RunExport(const std::vector<std::string>& args) {
       min_dur = a.substr(10);
     } else if (a == "--threads") {
       collapsed_threads = true;
+    } else if (a == "--processes") {
+      collapsed_processes = true;
     } else if (a == "--progress") {
       progress = ProgressBar::Mode::kAlways;
     } else if (a == "--no-progress") {
@@ -351,12 +380,14 @@ int RunExport(const std::vector<std::string>& args) {
     stream.title = title;
     stream.force = force;
     stream.collapsed_threads = collapsed_threads;
+    stream.collapsed_processes = collapsed_processes;
     stream.progress = progress;
     stream.min_dur_ns = min_dur_ns;
     return ExportStreamed(stream);
   }
   if (output == "-") return Fail("sqlite needs a file name: -o OUT.db");
   if (collapsed_threads) return Fail("--threads is for --format collapsed");
+  if (collapsed_processes) return Fail("--processes is for --format collapsed");
   if (const Target t = Classify(output);
       t == Target::kDirectory || t == Target::kStream)
     return Fail(output + " is not a regular file (sqlite writes a database)");
@@ -368,6 +399,9 @@ int RunExport(const std::vector<std::string>& args) {
   std::vector<uint64_t> ended;
   if (absl::Status s = RefreshWithThreadEnds(**reader, &ended); !s.ok())
     return Fail(std::string(s.message()));
+  auto tree = ProcessTree::Open(trace);
+  if (!tree.ok()) return Fail(std::string(tree.status().message()));
+  const bool multi_process = (*tree)->MultiProcess();
 
   const std::string temp = absl::StrCat(output, ".tmp-", ::getpid());
   ::unlink(temp.c_str());
@@ -394,7 +428,8 @@ int RunExport(const std::vector<std::string>& args) {
     } else if (sql::RegisterTables(db.get()) != SQLITE_OK) {
       error = sqlite3_errmsg(db.get());
     } else {
-      SqliteExport exporter(db.get(), trace, **reader, ended, options);
+      SqliteExport exporter(db.get(), trace, **reader, ended, options,
+                            multi_process);
       error = exporter.Run();
       counts = exporter.counts();
       stats = exporter.stats();
@@ -413,7 +448,10 @@ int RunExport(const std::vector<std::string>& args) {
     absl::StrAppend(&summary, summary.empty() ? "" : ", ", c);
   std::printf("wrote %s (%s)\n", output.c_str(), summary.c_str());
   std::fflush(stdout);
-  return ReportProblems("export", (*reader)->AllProblems());
+  // What the copy read: every process's problems.
+  if (absl::Status s = (*tree)->Refresh(); !s.ok())
+    return Fail(std::string(s.message()));
+  return ReportProblems("export", (*tree)->AllProblems());
 }
 
 }  // namespace tracestore::cli

@@ -1,6 +1,7 @@
 // `tracestore info TRACE`: what a trace holds, in a few lines. Exit 0; 3
 // when the trace is damaged (its problems on stderr); 2 if it cannot be
-// opened.
+// opened. A trace of many processes (process_tree.h) ends with the tree:
+// one line per process, children indented under their parent.
 
 #include <cstdio>
 #include <ctime>
@@ -9,6 +10,7 @@
 #include "absl/strings/str_format.h"
 #include "commands.h"
 #include "problem_report.h"
+#include "tracestore/process_tree.h"
 #include "tracestore/trace_reader.h"
 
 namespace tracestore::cli {
@@ -31,6 +33,51 @@ std::string StateText(const TraceReader& t) {
     return absl::StrFormat("recording (pid %d)", t.header().pid);
   return absl::StrFormat("not closed cleanly (writer pid %d is gone)",
                          t.header().pid);
+}
+
+// One line per process, depth first, children under their parent in the
+// order the tree found them.
+void PrintTree(const ProcessTree& tree) {
+  size_t counts[3] = {};
+  for (size_t i = 0; i < tree.size(); ++i)
+    ++counts[static_cast<int>(ProcessEndOf(tree.process(i).view->reader()))];
+  std::printf("%-12s %zu (%zu running, %zu exited, %zu killed)\n", "processes",
+              tree.size(), counts[0], counts[1], counts[2]);
+  std::vector<std::pair<size_t, int>> todo = {{0, 0}};  // index, depth
+  std::vector<bool> shown(tree.size());
+  while (!todo.empty()) {
+    const auto [i, depth] = todo.back();
+    todo.pop_back();
+    if (shown[i]) continue;
+    shown[i] = true;
+    const ProcessTree::Process& p = tree.process(i);
+    const TraceReader& r = p.view->reader();
+    const ProcessEnd end = ProcessEndOf(r);
+    std::string when = absl::StrFormat("+%.6f s", tree.StartNs(p) / 1e9);
+    if (end != ProcessEnd::kRunning)
+      when += absl::StrFormat(" .. +%.6f s", tree.EndNs(p) / 1e9);
+    std::string how = ProcessEndName(end);
+    const ProcessExit e = ProcessExitOf(r);
+    if (e.kind == format::EndKind::kExited)
+      how += absl::StrFormat(" (status %d)", e.value);
+    if (e.kind == format::EndKind::kSignaled)
+      how += absl::StrFormat(" (signal %d)", e.value);
+    std::printf("  %*spid %llu  %s  %s  %zu threads  %llu events  %s\n",
+                2 * depth, "", static_cast<unsigned long long>(p.pid),
+                how.c_str(), when.c_str(), r.threads().size(),
+                static_cast<unsigned long long>(r.total_events()),
+                std::string(r.Property("command_line")).c_str());
+    // Children in process() order: pushed in reverse.
+    for (size_t k = tree.size(); k-- > 1;)
+      if (!shown[k] && tree.process(k).tree_parent == p.pid && k != i)
+        todo.push_back({k, depth + 1});
+  }
+  // Whatever hangs under no shown process (a loop of parents).
+  for (size_t k = 1; k < tree.size(); ++k)
+    if (!shown[k])
+      std::printf("  pid %llu  %s\n",
+                  static_cast<unsigned long long>(tree.process(k).pid),
+                  tree.process(k).relative.c_str());
 }
 
 }  // namespace
@@ -95,7 +142,12 @@ int RunInfo(const std::vector<std::string>& args) {
     line("stopped", t.stop_reason() == format::StopReason::kDiskFull
                         ? "early: the disk was full"
                         : "early: an I/O error");
-  const Problems problems = t.AllProblems();
+  Problems problems = t.AllProblems();
+  auto tree = ProcessTree::Open(args[0]);
+  if (tree.ok() && (*tree)->MultiProcess()) {
+    PrintTree(**tree);
+    problems = (*tree)->AllProblems();
+  }
   if (!problems.empty())
     line("problems", absl::StrFormat("%d (on stderr)", problems.size()));
   std::fflush(stdout);

@@ -1,6 +1,7 @@
 // `tracestore query TRACE [--csv|--json] "SQL"`: runs SQL over a trace, with
 // the tables named plainly: calls, events, functions, threads, marks,
-// profile.
+// profile, processes. In a trace of many processes
+// (ProcessTree::MultiProcess) the first five show a last column, pid.
 //
 //   tracestore query run.trace "SELECT name, sum(dur) FROM calls GROUP BY 1"
 //   tracestore query run.trace --json "SELECT * FROM threads"
@@ -28,6 +29,7 @@
 #include "commands.h"
 #include "problem_report.h"
 #include "sqlite_ext/tracestore_sqlite.h"
+#include "tracestore/process_tree.h"
 #include "tracestore/trace_reader.h"
 
 namespace tracestore::cli {
@@ -36,7 +38,9 @@ namespace {
 
 constexpr char kUsage[] =
     "usage: tracestore query TRACE [--csv|--json] \"SQL\"   (SQL '-': stdin)\n"
-    "tables: calls, events, functions, threads, marks, lines, profile\n";
+    "tables: calls, events, functions, threads, marks, lines, profile,\n"
+    "processes (a trace of many processes: calls, events, functions,\n"
+    "threads and marks end with a pid column)\n";
 
 // A value as text, the way the output formats spell it.
 std::string NumberText(sqlite3_stmt* stmt, int i) {
@@ -362,9 +366,12 @@ int RunQuery(const std::vector<std::string>& args) {
     sql.assign(std::istreambuf_iterator<char>(std::cin),
                std::istreambuf_iterator<char>());
 
-  // Open the trace once here for a plain message before any SQL runs.
-  if (auto trace = TraceReader::Open(path); !trace.ok())
-    return Fail(std::string(trace.status().message()));
+  // Open the trace once here for a plain message before any SQL runs; a
+  // trace of many processes shows the process of each row (pid).
+  auto tree = ProcessTree::Open(path);
+  if (!tree.ok()) return Fail(std::string(tree.status().message()));
+  const bool multi_process = (*tree)->MultiProcess();
+  tree->reset();
 
   sqlite3* raw = nullptr;
   const int rc = sqlite3_open(":memory:", &raw);
@@ -372,10 +379,14 @@ int RunQuery(const std::vector<std::string>& args) {
   if (rc != SQLITE_OK) return Fail("cannot open an in-memory SQLite database");
   if (sql::RegisterTables(db.get()) != SQLITE_OK)
     return Fail(sqlite3_errmsg(db.get()));
-  for (size_t i = 0; i < std::size(sql::kPlainNames); ++i) {
+  for (size_t i = 0; i <= std::size(sql::kPlainNames); ++i) {
+    const bool processes = i == std::size(sql::kPlainNames);
     char* create = sqlite3_mprintf(
-        "CREATE TEMP VIEW %s AS SELECT * FROM %s(%Q)", sql::kPlainNames[i],
-        sql::kTableFunctions[i], path.c_str());
+        "CREATE TEMP VIEW %s AS SELECT *%s FROM %s(%Q)",
+        processes ? sql::kProcessesPlainName : sql::kPlainNames[i],
+        multi_process && !processes ? ", pid" : "",
+        processes ? sql::kProcessesTableFunction : sql::kTableFunctions[i],
+        path.c_str());
     char* error = nullptr;
     sqlite3_exec(db.get(), create, nullptr, nullptr, &error);
     sqlite3_free(create);

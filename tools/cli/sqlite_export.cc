@@ -7,6 +7,7 @@
 
 #include "absl/container/btree_map.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_replace.h"
 #include "tracestore/call_stream.h"
 #include "tracestore/calls.h"
 #include "tracestore/event_scan.h"
@@ -14,11 +15,6 @@
 namespace tracestore::cli {
 
 namespace {
-
-struct StmtFinalizer {
-  void operator()(sqlite3_stmt* s) const { sqlite3_finalize(s); }
-};
-using Stmt = std::unique_ptr<sqlite3_stmt, StmtFinalizer>;
 
 // The column lists are those of the SQL tables (sqlite_ext/src/*_table.cc).
 constexpr char kEventsColumns[] =
@@ -52,6 +48,11 @@ constexpr SmallTable kSmallTables[] = {
      " line INTEGER NOT NULL, hits INTEGER, time INTEGER, self_time INTEGER,"
      " time_in_calls INTEGER, PRIMARY KEY (function_id, line)"},
 };
+
+constexpr char kProfileColumns[] =
+    "function_id INTEGER, name TEXT, module TEXT, file TEXT, line INTEGER,"
+    " calls INTEGER, resumes INTEGER, open INTEGER, total_dur INTEGER,"
+    " self_dur INTEGER";
 
 constexpr const char* kIndexes[] = {
     "CREATE INDEX events_ts ON events(ts)",
@@ -308,9 +309,7 @@ bool SqliteExport::CopyCalls() {
 
 template <class Map>
 bool SqliteExport::WriteProfile(const Map& profile) {
-  if (!Exec("CREATE TABLE profile(function_id INTEGER, name TEXT, module"
-            " TEXT, file TEXT, line INTEGER, calls INTEGER, resumes INTEGER,"
-            " open INTEGER, total_dur INTEGER, self_dur INTEGER)"))
+  if (!Exec(absl::StrCat("CREATE TABLE profile(", kProfileColumns, ")")))
     return false;
   Stmt insert(
       Prepare("INSERT INTO profile VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10)"));
@@ -339,10 +338,26 @@ bool SqliteExport::WriteProfile(const Map& profile) {
 }
 
 bool SqliteExport::CopyTable(const char* name, const char* function,
-                             const char* columns) {
+                             std::string columns, Ids ids) {
+  if (ids == Ids::kTree) {
+    columns += ", pid INTEGER NOT NULL";
+  } else if (ids == Ids::kPerProcess) {
+    // Only (pid, id) is unique: the process joins the key.
+    if (columns.find("PRIMARY KEY (") != std::string::npos) {
+      columns = absl::StrReplaceAll(
+          columns, {{"PRIMARY KEY (", "pid INTEGER NOT NULL, PRIMARY KEY (pid, "}});
+    } else if (columns.find("id INTEGER PRIMARY KEY") != std::string::npos) {
+      columns = absl::StrReplaceAll(
+          columns, {{"id INTEGER PRIMARY KEY", "id INTEGER NOT NULL"}});
+      columns += ", pid INTEGER NOT NULL, PRIMARY KEY (pid, id)";
+    } else {
+      columns += ", pid INTEGER NOT NULL";
+    }
+  }
   if (!Exec(absl::StrCat("CREATE TABLE ", name, "(", columns, ")")))
     return false;
-  Stmt copy(Prepare(absl::StrCat("INSERT INTO main.", name, " SELECT * FROM ",
+  Stmt copy(Prepare(absl::StrCat("INSERT INTO main.", name, " SELECT *",
+                                 ids == Ids::kNone ? "" : ", pid", " FROM ",
                                  function, "(?1)")));
   if (!copy) return false;
   sqlite3_bind_text(copy.get(), 1, path_.c_str(), -1, SQLITE_TRANSIENT);
@@ -377,7 +392,45 @@ bool SqliteExport::WriteInfo() {
   return true;
 }
 
+std::string SqliteExport::RunTree() {
+  if (options_.min_dur_ns != 0)
+    return "--min-dur: the sqlite export of a process tree copies every call"
+           " (export one process's trace, TRACE/child-PID.trace, to filter)";
+  if (!Exec("PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF;"
+            " PRAGMA page_size=8192; PRAGMA locking_mode=EXCLUSIVE; BEGIN"))
+    return error_;
+  Stmt pin(Prepare("SELECT 1 FROM tracestore_events(?1)"));
+  if (!pin) return error_;
+  sqlite3_bind_text(pin.get(), 1, path_.c_str(), -1, SQLITE_TRANSIENT);
+  if (sqlite3_step(pin.get()) == SQLITE_ERROR) return Error();
+  // Event and call ids are unique over the tree; the others are each
+  // process's own.
+  if (!CopyTable("events", "tracestore_events", kEventsColumns, Ids::kTree) ||
+      !CopyTable("calls", "tracestore_calls", kCallsColumns, Ids::kTree) ||
+      !CopyTable("profile", "tracestore_profile", kProfileColumns,
+                 Ids::kPerProcess))
+    return error_;
+  for (const SmallTable& t : kSmallTables)
+    if (!CopyTable(t.name, t.function, t.columns, Ids::kPerProcess))
+      return error_;
+  const std::string from =
+      absl::StrCat(" SELECT * FROM ", sql::kProcessesTableFunction, "(?1)");
+  for (const std::string& statement :
+       {absl::StrCat("CREATE TABLE main.", sql::kProcessesPlainName, " AS",
+                     from, " WHERE 0"),
+        absl::StrCat("INSERT INTO main.", sql::kProcessesPlainName, from)}) {
+    Stmt s(Prepare(statement));
+    if (!s) return error_;
+    sqlite3_bind_text(s.get(), 1, path_.c_str(), -1, SQLITE_TRANSIENT);
+    if (sqlite3_step(s.get()) != SQLITE_DONE) return Error();
+  }
+  counts_.push_back(
+      absl::StrCat(sqlite3_changes64(db_), " ", sql::kProcessesPlainName));
+  return Finish(pin);
+}
+
 std::string SqliteExport::Run() {
+  if (multi_process_) return RunTree();
   // No journal (a failed export is deleted); SQLite's default page cache
   // (2 MiB; a bigger one measured no faster and the index builds' sorter
   // grows with it): memory stays bounded by it and by the call depth,
@@ -404,6 +457,10 @@ std::string SqliteExport::Run() {
   if (!CopyCalls()) return error_;
   for (const SmallTable& t : kSmallTables)
     if (!CopyTable(t.name, t.function, t.columns)) return error_;
+  return Finish(pin);
+}
+
+std::string SqliteExport::Finish(Stmt& pin) {
   pin.reset();
   for (const char* index : kIndexes)
     if (!Exec(index)) return error_;

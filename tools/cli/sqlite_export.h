@@ -1,7 +1,12 @@
 // `tracestore export --format sqlite`: a regular SQLite database with the
-// tables `query` shows (events, calls, marks, threads, functions, profile;
-// same columns, id the INTEGER PRIMARY KEY), indexes for the usual lookups,
-// and trace_info(key, value): the trace's properties and header.
+// tables `query` shows (events, calls, marks, threads, functions, lines,
+// profile; same columns, id the INTEGER PRIMARY KEY), indexes for the usual
+// lookups, and trace_info(key, value): the trace's properties and header.
+//
+// A trace of many processes (process_tree.h) is copied through the SQL
+// tables, which read the whole tree: each table gets a pid column (event
+// and call ids are unique over the tree; functions, threads, marks, lines
+// and profile are keyed by (pid, id)), plus a processes table.
 //
 // Streamed, in memory bounded by the call depth and SQLite's page cache:
 // events are copied in id order (SQLite appends; from the SQL table for a
@@ -17,6 +22,7 @@
 #ifndef TRACESTORE_TOOLS_CLI_SQLITE_EXPORT_H_
 #define TRACESTORE_TOOLS_CLI_SQLITE_EXPORT_H_
 
+#include <memory>
 #include <span>
 #include <string>
 #include <vector>
@@ -30,14 +36,16 @@ namespace tracestore::cli {
 class SqliteExport {
  public:
   // `db` has the tracestore tables registered (sql::RegisterTables).
+  // `multi_process`: the trace has child processes' traces.
   SqliteExport(sqlite3* db, std::string trace_path, const TraceReader& reader,
                std::span<const uint64_t> thread_ended,
-               const ExportOptions& options)
+               const ExportOptions& options, bool multi_process = false)
       : db_(db),
         path_(std::move(trace_path)),
         reader_(reader),
         ended_(thread_ended),
-        options_(options) {}
+        options_(options),
+        multi_process_(multi_process) {}
 
   // Empty on success, else what failed.
   std::string Run();
@@ -45,12 +53,23 @@ class SqliteExport {
   const ExportStats& stats() const { return stats_; }
 
  private:
+  struct StmtFinalizer {
+    void operator()(sqlite3_stmt* s) const { sqlite3_finalize(s); }
+  };
+  using Stmt = std::unique_ptr<sqlite3_stmt, StmtFinalizer>;
+  // What a copied table's ids are unique over: the trace (one process), the
+  // tree (a pid column added), or each process (the key becomes (pid, id)).
+  enum class Ids { kNone, kTree, kPerProcess };
+
+  std::string RunTree();
+  std::string Finish(Stmt& pin);
   bool Exec(const std::string& sql);
   sqlite3_stmt* Prepare(const std::string& sql);
   std::string Error();
   bool CopyEvents();
   bool CopyCalls();
-  bool CopyTable(const char* name, const char* function, const char* columns);
+  bool CopyTable(const char* name, const char* function, std::string columns,
+                 Ids ids = Ids::kNone);
   template <class Map>
   bool WriteProfile(const Map& profile);
   bool WriteInfo();
@@ -60,6 +79,7 @@ class SqliteExport {
   const TraceReader& reader_;
   std::span<const uint64_t> ended_;
   const ExportOptions& options_;
+  const bool multi_process_;
   std::string error_;
   std::vector<std::string> counts_;
   ExportStats stats_;

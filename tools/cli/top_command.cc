@@ -352,7 +352,7 @@ int RunTop(const std::vector<std::string>& argv) {
                            : RunScreen(**model, args);
   if (rc != kExitOk) return rc;
   std::fflush(stdout);
-  return ReportProblems("top", (*model)->reader().AllProblems());
+  return ReportProblems("top", (*model)->AllProblems());
 }
 
 }  // namespace tracestore::cli

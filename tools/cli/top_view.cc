@@ -82,20 +82,65 @@ absl::StatusOr<std::unique_ptr<TopModel>> TopModel::Open(
     const std::string& path) {
   auto reader = TraceReader::Open(path);
   if (!reader.ok()) return reader.status();
-  return std::unique_ptr<TopModel>(new TopModel(*std::move(reader)));
+  auto tree = ProcessTree::Open(path);
+  if (!tree.ok()) return tree.status();
+  return std::unique_ptr<TopModel>(
+      new TopModel(*std::move(reader), *std::move(tree)));
 }
 
+TopModel::TopModel(std::unique_ptr<TraceReader> reader,
+                   std::unique_ptr<ProcessTree> tree)
+    : reader_(reader.get()), tree_(std::move(tree)) {
+  procs_.push_back(std::make_unique<Proc>());
+  procs_[0]->reader = std::move(reader);
+}
+
+bool TopModel::multi_process() const { return tree_->MultiProcess(); }
+
 absl::Status TopModel::Refresh(double wall_seconds) {
-  absl::Status s = RefreshWithThreadEnds(*reader_, &ended_);
-  if (!s.ok()) {
+  // New children first (the tree finds them), then every process.
+  if (absl::Status s = tree_->Refresh(); !s.ok()) {
     error_ = std::string(s.message());
     return s;
   }
+  for (size_t i = procs_.size(); i < tree_->size(); ++i) {
+    const ProcessTree::Process& p = tree_->process(i);
+    auto child = TraceReader::Open(p.path);
+    if (!child.ok()) break;  // tried again at the next refresh
+    procs_.push_back(std::make_unique<Proc>());
+    procs_.back()->reader = *std::move(child);
+    procs_.back()->offset_ns = p.offset_ns;
+  }
+  for (auto& proc : procs_) {
+    absl::Status s = RefreshWithThreadEnds(*proc->reader, &proc->ended);
+    if (!s.ok()) {
+      error_ = std::string(s.message());
+      return s;
+    }
+    proc->profile.Update(*proc->reader, proc->ended);
+    proc->labels.Update(*proc->reader);
+  }
   error_.clear();
-  profile_.Update(*reader_, ended_);
-  labels_.Update(*reader_);
   Build(wall_seconds, /*fresh_data=*/true);
   return absl::OkStatus();
+}
+
+Problems TopModel::AllProblems() const { return tree_->AllProblems(); }
+
+size_t TopModel::thread_total() const {
+  size_t n = 0;
+  for (const auto& p : procs_) n += p->reader->threads().size();
+  return n;
+}
+
+std::pair<uint32_t, uint32_t> TopModel::Locate(int64_t thread) const {
+  uint64_t t = static_cast<uint64_t>(thread);
+  for (size_t i = 0; i < procs_.size(); ++i) {
+    const size_t n = procs_[i]->reader->threads().size();
+    if (t < n) return {static_cast<uint32_t>(i), static_cast<uint32_t>(t)};
+    t -= n;
+  }
+  return {0, 0};
 }
 
 void TopModel::set_sort(TopSort sort) {
@@ -104,7 +149,7 @@ void TopModel::set_sort(TopSort sort) {
 }
 
 void TopModel::SelectThread(int64_t thread) {
-  const auto threads = static_cast<int64_t>(reader_->threads().size());
+  const auto threads = static_cast<int64_t>(thread_total());
   if (thread < 0 || threads == 0) {
     thread = kAllThreads;
   } else if (thread >= threads) {
@@ -117,7 +162,7 @@ void TopModel::SelectThread(int64_t thread) {
 
 void TopModel::StepThread(int delta) {
   // Positions: 0 is "all", k is thread k - 1.
-  const auto positions = static_cast<int64_t>(reader_->threads().size()) + 1;
+  const auto positions = static_cast<int64_t>(thread_total()) + 1;
   int64_t p = (thread_ + 1 + delta) % positions;
   if (p < 0) p += positions;
   SelectThread(p - 1);
@@ -135,10 +180,10 @@ double TopModel::DurationSeconds() const {
 }
 
 void TopModel::Build(double wall_seconds, bool fresh_data) {
-  const uint32_t scope =
-      thread_ < 0 ? Profile::kAllThreads : static_cast<uint32_t>(thread_);
-  const std::vector<FunctionProfile> functions =
-      profile_.Functions(*reader_, scope, LiveNowTicks(*reader_));
+  // The processes in scope and the thread scope within each.
+  const auto [only, local] =
+      thread_ < 0 ? std::pair<uint32_t, uint32_t>{0, 0} : Locate(thread_);
+  const uint32_t scope = thread_ < 0 ? Profile::kAllThreads : local;
   const double dt =
       fresh_data && previous_wall_ >= 0 && previous_scope_ == thread_
           ? wall_seconds - previous_wall_
@@ -147,10 +192,15 @@ void TopModel::Build(double wall_seconds, bool fresh_data) {
   const double duration = DurationSeconds();
   auto average = [&](uint64_t n) { return duration > 0 ? n / duration : 0.0; };
 
-  events_ = thread_ < 0
-                ? reader_->total_events()
-                : reader_->events(static_cast<uint32_t>(thread_)).size();
-  total_calls_ = profile_.calls(scope);
+  events_ = 0;
+  total_calls_ = 0;
+  for (size_t i = 0; i < procs_.size(); ++i) {
+    if (thread_ >= 0 && i != only) continue;
+    const Proc& p = *procs_[i];
+    events_ +=
+        thread_ < 0 ? p.reader->total_events() : p.reader->events(local).size();
+    total_calls_ += p.profile.calls(scope);
+  }
   if (averages_) {
     events_rate_ = average(events_);
     calls_rate_ = average(total_calls_);
@@ -162,25 +212,32 @@ void TopModel::Build(double wall_seconds, bool fresh_data) {
 
   rows_.clear();
   self_sum_ns_ = 0;
-  absl::flat_hash_map<uint32_t, uint64_t> calls;
-  calls.reserve(functions.size());
-  for (const FunctionProfile& f : functions) {
-    TopRow r;
-    r.function = f.function;
-    r.calls = f.calls;
-    r.open = f.open;
-    r.self_ns = f.self_ns;
-    r.total_ns = f.total_ns;
-    if (averages_) {
-      r.rate = average(f.calls);
-    } else {
-      auto it = previous_calls_.find(f.function);
-      const uint64_t before = it == previous_calls_.end() ? 0 : it->second;
-      r.rate = (f.calls - std::min(f.calls, before)) / dt;
+  absl::flat_hash_map<uint64_t, uint64_t> calls;
+  for (size_t i = 0; i < procs_.size(); ++i) {
+    if (thread_ >= 0 && i != only) continue;
+    const Proc& p = *procs_[i];
+    const std::vector<FunctionProfile> functions =
+        p.profile.Functions(*p.reader, scope, LiveNowTicks(*p.reader));
+    for (const FunctionProfile& f : functions) {
+      const uint64_t key = uint64_t{i} << 32 | f.function;
+      TopRow r;
+      r.process = static_cast<uint32_t>(i);
+      r.function = f.function;
+      r.calls = f.calls;
+      r.open = f.open;
+      r.self_ns = f.self_ns;
+      r.total_ns = f.total_ns;
+      if (averages_) {
+        r.rate = average(f.calls);
+      } else {
+        auto it = previous_calls_.find(key);
+        const uint64_t before = it == previous_calls_.end() ? 0 : it->second;
+        r.rate = (f.calls - std::min(f.calls, before)) / dt;
+      }
+      self_sum_ns_ += f.self_ns;
+      calls[key] = f.calls;
+      rows_.push_back(r);
     }
-    self_sum_ns_ += f.self_ns;
-    calls[f.function] = f.calls;
-    rows_.push_back(r);
   }
   previous_calls_ = std::move(calls);
   previous_scope_ = thread_;
@@ -210,13 +267,14 @@ void TopModel::Sort() {
   std::stable_sort(rows_.begin(), rows_.end(),
                    [&](const TopRow& a, const TopRow& b) {
                      if (sort_ == TopSort::kName) {
-                       const std::string& x = labels_.Get(a.function);
-                       const std::string& y = labels_.Get(b.function);
+                       const std::string& x = Name(a.function, a.process);
+                       const std::string& y = Name(b.function, b.process);
                        if (x != y) return x < y;
                      } else {
                        const double ka = key(a), kb = key(b);
                        if (ka != kb) return ka > kb;
                      }
+                     if (a.process != b.process) return a.process < b.process;
                      return a.function < b.function;
                    });
 }
@@ -235,18 +293,23 @@ std::vector<std::string> TopModel::Summary(size_t width) const {
       state = absl::StrCat("not closed: writer pid ", h.pid, " is gone");
       break;
   }
-  uint64_t waited = 0, dropped = 0;
-  for (const StoreReader* s : reader_->stores()) {
-    waited += s->waited();
-    dropped += s->dropped();
+  uint64_t waited = 0, dropped = 0, function_count = 0;
+  size_t running = 0, thread_count = 0, processes_running = 0;
+  for (const auto& p : procs_) {
+    for (const StoreReader* s : p->reader->stores()) {
+      waited += s->waited();
+      dropped += s->dropped();
+    }
+    function_count += p->reader->functions().size();
+    thread_count += p->reader->threads().size();
+    // A thread without an end time runs only while its writer does: in a
+    // trace whose writer died it is unfinished.
+    for (const auto& t : p->reader->threads())
+      running += p->reader->ThreadEndTicks(t) == 0;
+    processes_running += ProcessEndOf(*p->reader) == ProcessEnd::kRunning;
   }
-  const auto threads = reader_->threads();
-  // A thread without an end time runs only while its writer does: in a
-  // trace whose writer died it is unfinished.
   const bool live = this->state() == State::kRecording;
   const char* open_word = live ? "running" : "unfinished";
-  size_t running = 0;
-  for (const auto& t : threads) running += reader_->ThreadEndTicks(t) == 0;
 
   std::vector<std::string> lines;
   lines.push_back(absl::StrFormat(
@@ -255,26 +318,33 @@ std::vector<std::string> TopModel::Summary(size_t width) const {
   lines.push_back(absl::StrCat(
       "events ", Thousands(events_), " (", Rate(events_rate_), "/s)  calls ",
       Thousands(total_calls_), " (", Rate(calls_rate_), "/s)  functions ",
-      Thousands(reader_->functions().size()), "  threads ", threads.size(),
-      " (", running, " ", open_word, ")  waited ", Thousands(waited), "  dropped ",
+      Thousands(function_count), "  threads ", thread_count, " (", running, " ",
+      open_word, ")  waited ", Thousands(waited), "  dropped ",
       Thousands(dropped)));
+  if (multi_process())
+    lines.push_back(absl::StrCat("processes ", procs_.size(), " (",
+                                 processes_running, " running)"));
   std::string scope;
   if (thread_ < 0) {
-    scope = absl::StrCat("thread: all (", threads.size(), ")");
+    scope = absl::StrCat("thread: all (", thread_count, ")");
   } else {
-    const format::ThreadRecord& t = threads[static_cast<size_t>(thread_)];
-    std::string name(reader_->String(reader_->ThreadName(t)));
-    scope = absl::StrCat("thread ", thread_ + 1, "/", threads.size(), ": ",
-                         name.empty() ? "?" : name, " (tid ", t.os_tid, ", ",
-                         reader_->ThreadEndTicks(t) == 0 ? open_word : "ended",
-                         ")");
+    const auto [proc, local] = Locate(thread_);
+    const TraceReader& r = *procs_[proc]->reader;
+    const format::ThreadRecord& t = r.threads()[local];
+    std::string name(r.String(r.ThreadName(t)));
+    const std::string pid =
+        multi_process() ? absl::StrCat("pid ", r.header().pid, ", ") : "";
+    scope =
+        absl::StrCat("thread ", thread_ + 1, "/", thread_count, ": ",
+                     name.empty() ? "?" : name, " (", pid, "tid ", t.os_tid,
+                     ", ", r.ThreadEndTicks(t) == 0 ? open_word : "ended", ")");
   }
   lines.push_back(absl::StrCat(
       scope, "  sort: ", std::string(TopSortName(sort_)), "  rates: ",
       averages_ ? "average over the trace" : "since the last refresh",
       "  (* = running now)"));
   // The reader's problems, first kind only (stderr gets them all at exit).
-  const Problems problems = reader_->AllProblems();
+  const Problems problems = AllProblems();
   if (!problems.empty())
     lines.push_back(absl::StrCat("DAMAGED (partial): ", problems.Summary(1)[0]));
   for (std::string& line : lines) line = Fit(std::move(line), width);
@@ -285,6 +355,14 @@ std::string TopModel::ColumnHeader(size_t width) const {
   auto head = [this](const char* name, TopSort sort) {
     return sort_ == sort ? absl::StrCat(name, "*") : std::string(name);
   };
+  if (multi_process())
+    return Fit(absl::StrFormat("%10s %6s %10s %6s %12s %10s %8s  %s",
+                               head("SELF", TopSort::kSelf), "SELF%",
+                               head("TOTAL", TopSort::kTotal), "TOTAL%",
+                               head("CALLS", TopSort::kCalls),
+                               head("CALLS/S", TopSort::kRate), "PID",
+                               head("FUNCTION", TopSort::kName)),
+               width);
   return Fit(absl::StrFormat("%10s %6s %10s %6s %12s %10s  %s",
                              head("SELF", TopSort::kSelf), "SELF%",
                              head("TOTAL", TopSort::kTotal), "TOTAL%",
@@ -296,12 +374,21 @@ std::string TopModel::ColumnHeader(size_t width) const {
 
 std::string TopModel::Row(size_t i, size_t width) const {
   const TopRow& r = rows_[i];
+  if (multi_process())
+    return Fit(
+        absl::StrFormat("%10s %5.1f%% %10s %5.1f%% %12s %10s %8d %s%s",
+                        Duration(r.self_ns), Percent(r.self_ns, self_sum_ns_),
+                        Duration(r.total_ns), Percent(r.total_ns, self_sum_ns_),
+                        Thousands(r.calls), Rate(r.rate),
+                        procs_[r.process]->reader->header().pid,
+                        r.open != 0 ? "*" : " ", Name(r.function, r.process)),
+        width);
   return Fit(
       absl::StrFormat("%10s %5.1f%% %10s %5.1f%% %12s %10s %s%s",
                       Duration(r.self_ns), Percent(r.self_ns, self_sum_ns_),
                       Duration(r.total_ns), Percent(r.total_ns, self_sum_ns_),
                       Thousands(r.calls), Rate(r.rate), r.open != 0 ? "*" : " ",
-                      labels_.Get(r.function)),
+                      Name(r.function)),
       width);
 }
 

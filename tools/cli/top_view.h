@@ -11,6 +11,10 @@
 //   for (size_t i = 0; i < (*model)->row_count(); ++i)
 //     puts((*model)->Row(i, 80).c_str());
 //
+// A trace of many processes (process_tree.h): every process's functions,
+// each row with its pid; children that start while top runs are picked up
+// at the next refresh; threads are numbered over all processes.
+//
 // Read-only: the trace is mapped read-only and never written.
 // Thread-safety: none.
 
@@ -26,6 +30,8 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
 #include "tracestore/function_label.h"
+#include "tracestore/problems.h"
+#include "tracestore/process_tree.h"
 #include "tracestore/profile.h"
 #include "tracestore/trace_reader.h"
 
@@ -36,6 +42,7 @@ std::string_view TopSortName(TopSort sort);
 bool ParseTopSort(std::string_view name, TopSort* sort);
 
 struct TopRow {
+  uint32_t process = 0;  // index of the process (0: the root)
   uint32_t function = 0;
   uint64_t calls = 0;
   uint64_t open = 0;  // calls in flight
@@ -58,7 +65,8 @@ class TopModel {
 
   TopSort sort() const { return sort_; }
   void set_sort(TopSort sort);
-  // kAllThreads or a thread index (clamped); rows are rebuilt at once.
+  // kAllThreads or a thread index over all processes, the root's first
+  // (clamped); rows are rebuilt at once.
   void SelectThread(int64_t thread);
   // Steps through all, 0, 1, ... and around.
   void StepThread(int delta);
@@ -66,9 +74,11 @@ class TopModel {
 
   size_t row_count() const { return rows_.size(); }
   const TopRow& row(size_t i) const { return rows_[i]; }
-  const std::string& Name(uint32_t function) const {
-    return labels_.Get(function);
+  const std::string& Name(uint32_t function, uint32_t process = 0) const {
+    return procs_[process]->labels.Get(function);
   }
+  size_t process_count() const { return procs_.size(); }
+  bool multi_process() const;
   State state() const;
   // Rates are averages over the trace (first screen, closed trace, or just
   // after a change of thread) rather than over the last refresh.
@@ -83,25 +93,37 @@ class TopModel {
   std::string StateMessage() const;
   const std::string& error() const { return error_; }
   const TraceReader& reader() const { return *reader_; }
+  // Every process's problems and the children that cannot be read.
+  Problems AllProblems() const;
 
  private:
-  explicit TopModel(std::unique_ptr<TraceReader> reader)
-      : reader_(std::move(reader)) {}
+  // One process: its reader and what top derives from it.
+  struct Proc {
+    std::unique_ptr<TraceReader> reader;
+    Profile profile;
+    FunctionLabels labels;
+    std::vector<uint64_t> ended;
+    uint64_t offset_ns = 0;
+  };
+  TopModel(std::unique_ptr<TraceReader> reader,
+           std::unique_ptr<ProcessTree> tree);
   void Build(double wall_seconds, bool fresh_data);
   void Sort();
   double DurationSeconds() const;
+  size_t thread_total() const;
+  // The process and its thread for a thread index over all processes.
+  std::pair<uint32_t, uint32_t> Locate(int64_t thread) const;
 
-  std::unique_ptr<TraceReader> reader_;
-  Profile profile_;
-  FunctionLabels labels_;
-  std::vector<uint64_t> ended_;
+  const TraceReader* reader_;                 // the root's
+  std::unique_ptr<ProcessTree> tree_;         // finds the children
+  std::vector<std::unique_ptr<Proc>> procs_;  // procs_[0]: the root
   std::vector<TopRow> rows_;
   TopSort sort_ = TopSort::kSelf;
   int64_t thread_ = kAllThreads;
   std::string error_;
 
   // For the rates: the previous refresh's counts, in the previous scope.
-  absl::flat_hash_map<uint32_t, uint64_t> previous_calls_;
+  absl::flat_hash_map<uint64_t, uint64_t> previous_calls_;  // process, fn
   int64_t previous_scope_ = kAllThreads;
   double previous_wall_ = -1;
   uint64_t previous_events_ = 0, previous_total_calls_ = 0;

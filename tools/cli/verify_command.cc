@@ -1,11 +1,15 @@
 // `tracestore verify TRACE`: exit 0 when sound; otherwise the problems on
 // stderr, one line per kind (a count and the first few: GroupMessages), and
-// exit 1 (2 if the trace cannot be opened at all).
+// exit 1 (2 if the trace cannot be opened at all). A trace with child
+// processes' traces (process_tree.h) verifies each of them too, one more
+// line each; a child trace that cannot be opened is an error (unless its
+// process is still creating it).
 
 #include <cstdio>
 
 #include "commands.h"
 #include "problem_report.h"
+#include "tracestore/process_tree.h"
 #include "tracestore/verify.h"
 
 namespace tracestore::cli {
@@ -41,7 +45,44 @@ int RunVerify(const std::vector<std::string>& args) {
       static_cast<unsigned long long>(report->events),
       static_cast<unsigned long long>(report->marks),
       static_cast<unsigned long long>(report->chunks_checked));
-  return report->ok() ? kExitOk : kExitUnsound;
+  bool sound = report->ok();
+  // The children, if any.
+  auto tree = ProcessTree::Open(args[0]);
+  if (tree.ok() && ((*tree)->size() > 1 || !(*tree)->Unopened().empty())) {
+    for (size_t i = 1; i < (*tree)->size(); ++i) {
+      const ProcessTree::Process& p = (*tree)->process(i);
+      auto child = VerifyTrace(p.path);
+      if (!child.ok()) {
+        std::fprintf(stderr, "error: %s: %s\n", p.path.c_str(),
+                     std::string(child.status().message()).c_str());
+        sound = false;
+        continue;
+      }
+      for (const auto& note : child->notes)
+        std::fprintf(stderr, "note: %s: %s\n", p.relative.c_str(),
+                     note.c_str());
+      for (size_t e = 0; e < child->errors.size() && e < kMaxLines; ++e)
+        std::fprintf(stderr, "error: %s\n", child->errors[e].c_str());
+      sound &= child->ok();
+      std::printf(
+          "  process %llu (%s): %s (%llu threads, %llu functions, "
+          "%llu events)\n",
+          static_cast<unsigned long long>(p.pid), p.relative.c_str(),
+          child->ok() ? "sound" : "NOT sound",
+          static_cast<unsigned long long>(child->threads),
+          static_cast<unsigned long long>(child->functions),
+          static_cast<unsigned long long>(child->events));
+    }
+    // Children whose traces cannot be opened at all.
+    for (const auto& [path, why] : (*tree)->Unopened()) {
+      std::fprintf(stderr, "error: %s: child trace cannot be opened: %s\n",
+                   path.c_str(), why.c_str());
+      sound = false;
+    }
+    std::printf("%s: %zu processes: %s\n", args[0].c_str(), (*tree)->size(),
+                sound ? "sound" : "NOT sound");
+  }
+  return sound ? kExitOk : kExitUnsound;
 }
 
 }  // namespace tracestore::cli

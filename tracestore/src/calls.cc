@@ -119,8 +119,7 @@ void CallTree::Process(ThreadCalls& t,
       s.depth = static_cast<uint32_t>(k);
       s.open_kind = static_cast<uint8_t>(EventKind::kCall);
       s.flags = kSliceStartsBeforeWindow;
-      t.stack.push_back(t.slices.size());
-      t.slices.push_back(s);
+      Open(t, s);
       ++t.before_window;
     }
   }
@@ -141,13 +140,7 @@ void CallTree::Process(ThreadCalls& t,
         s.depth =
             static_cast<uint32_t>(std::min<size_t>(t.stack.size(), UINT32_MAX));
         s.open_kind = static_cast<uint8_t>(kind);
-        if (OpenIn(t, e.function)) s.flags |= kSliceRecursive;
-        if (e.function < kDenseActive) {
-          if (t.active.size() <= e.function) t.active.resize(e.function + 1);
-          ++t.active[e.function];
-        }
-        t.stack.push_back(t.slices.size());
-        t.slices.push_back(s);
+        Open(t, s);
         break;
       }
       case EventKind::kReturn:
@@ -161,6 +154,18 @@ void CallTree::Process(ThreadCalls& t,
     }
   }
   t.processed = events.size();
+}
+
+// Pushes slice `s` onto the thread's open stack, flagged recursive when a
+// slice of its function is open below it; CloseAbove undoes the count.
+void CallTree::Open(ThreadCalls& t, CallSlice s) {
+  if (OpenIn(t, s.function)) s.flags |= kSliceRecursive;
+  if (s.function < kDenseActive) {
+    if (t.active.size() <= s.function) t.active.resize(s.function + 1);
+    ++t.active[s.function];
+  }
+  t.stack.push_back(t.slices.size());
+  t.slices.push_back(s);
 }
 
 void CallTree::Close(ThreadCalls& t, uint32_t function, uint64_t ticks) {

@@ -146,6 +146,8 @@ void VerifyTraceHeader(const TraceReader& t, VerifyReport& report) {
                             "/trace.header: reserved fields are not zero");
   if (h.stop_reason > static_cast<uint32_t>(format::StopReason::kIoError))
     report.errors.push_back(t.path() + "/trace.header: bad stop reason");
+  if (h.end_kind > static_cast<uint32_t>(format::EndKind::kSignaled))
+    report.errors.push_back(t.path() + "/trace.header: bad end kind");
 }
 
 bool ValidKind(EventKind k) {

@@ -23,14 +23,15 @@ def start(raw_config):
     if stale:
         _tracestore._cover_stale_mappings(stale)
     output = cfg["output"]
-    if os.environ.get("TRACESTORE_CHILD_OF"):
+    traced_parent = os.environ.get("TRACESTORE_CHILD_OF")
+    if traced_parent:
         # A child process of a traced program (--follow-children): its trace
         # goes inside the parent's trace directory.
         output = os.path.join(output, "child-%d.trace" % os.getpid())
     # We run inside the interpreter's start-up (sitecustomize): record
     # nothing on this thread until the program's own code starts.
     _tracestore._quiet_until_main()
-    _enable(cfg, output)
+    _enable(cfg, output, traced_parent)
     if config_file is not None and not os.environ.get("TRACESTORE_CHILD_OF"):
         # Large settings: from beside the trace into it, where children
         # find them (and nothing is left behind beside it).
@@ -63,7 +64,11 @@ def _start_forked(cfg):
 
 
 def _start_forked_quietly(cfg):
-    _enable(cfg, os.path.join(cfg["output"], "child-%d.trace" % os.getpid()))
+    # The parent that forked us is traced: it is the nearest traced ancestor.
+    _enable(cfg, os.path.join(cfg["output"], "child-%d.trace" % os.getpid()),
+            str(os.getppid()))
+    # Our own children hang under us, not under the process we forked from.
+    os.environ["TRACESTORE_CHILD_OF"] = str(os.getpid())
     # multiprocessing's children leave through os._exit after running its
     # finalizers, not atexit: close the trace among them. (Its child start-up
     # clears the finalizers registered before it, so register from one of
@@ -82,7 +87,15 @@ class _Closer:
 _closer = _Closer()
 
 
-def _enable(cfg, output):
+def _enable(cfg, output, traced_parent=None):
+    # traced_parent: the pid of the nearest traced ancestor (a child's trace
+    # says where it hangs in the process tree, even through `sh -c`).
+    props = {}
+    if traced_parent:
+        props["traced_parent_pid"] = traced_parent
+    if cfg.get("follow_children"):
+        # Readers show the process of each row even before a child starts.
+        props["follow_children"] = "1"
     try:
         _session.enable(
             output, cfg["include"], cfg["exclude"], cfg["with_threads"],
@@ -92,7 +105,7 @@ def _enable(cfg, output):
             perf_files=cfg.get("perf_files", True),
             max_size=cfg.get("max_size"),
             include_paths=cfg.get("include_paths", ()),
-            exclude_paths=cfg.get("exclude_paths", ()))
+            exclude_paths=cfg.get("exclude_paths", ()), properties=props)
         if cfg.get("snapshot_signal"):
             _session.snapshot_on_signal(cfg["snapshot_signal"], cfg["quiet"])
     except Exception as e:
@@ -121,6 +134,8 @@ def _on_sigterm(signum, frame):
     _tracestore._quiet(True)
     try:
         _session.disable()
+        # The process dies of the signal, not through exit(): say so.
+        _tracestore._record_signal_end(signum)
     finally:
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
         os.kill(os.getpid(), signal.SIGTERM)

@@ -319,6 +319,8 @@ def enable(output=None, include=(), exclude=(), with_threads=True,
         "hook": hook,
         "mode": "stack" if hook == "stack" else "instrumented",
         "created_by": "tracestore (Python)",
+        # The process tree (docs/FORMAT.md): the OS parent, always.
+        "parent_pid": str(os.getppid()),
     }
     if max_size:
         props["max_size"] = str(max_size)

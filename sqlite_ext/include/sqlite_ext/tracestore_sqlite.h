@@ -8,9 +8,10 @@
 //
 // Registers the eponymous, read-only table-valued functions
 // tracestore_calls, tracestore_events, tracestore_functions,
-// tracestore_threads, tracestore_marks and tracestore_lines, each taking the trace directory as
-// its argument (sqlite_ext/README.md has their columns). From the sqlite3
-// shell, load the extension instead: `.load build/lib/libtracestore_sqlite`.
+// tracestore_threads, tracestore_marks, tracestore_lines, tracestore_problems
+// and tracestore_processes, each taking the trace directory as its argument
+// (sqlite_ext/README.md has their columns). From the sqlite3 shell, load the
+// extension instead: `.load build/lib/libtracestore_sqlite`.
 //
 // Each connection keeps its open traces (and the call slices and indexes
 // built over them) until it closes. A connection's tables must be used from
@@ -34,6 +35,12 @@ inline constexpr const char* kTableFunctions[] = {
     "tracestore_profile"};
 inline constexpr const char* kPlainNames[] = {
     "calls", "events", "functions", "threads", "marks", "lines", "profile"};
+// tracestore_processes(path): the processes of the trace (the trace and its
+// child processes' traces); `query` calls it `processes`. The tables above
+// read every process and have a hidden `pid` column
+// (tracestore_calls('run.trace', 4242) reads one process).
+inline constexpr const char kProcessesTableFunction[] = "tracestore_processes";
+inline constexpr const char kProcessesPlainName[] = "processes";
 
 }  // namespace tracestore::sql
 

@@ -158,6 +158,7 @@ class CallTree {
     bool rebuild = false;         // a close matched nothing: start over
   };
   void Process(ThreadCalls& t, std::span<const format::EventRecord> events);
+  static void Open(ThreadCalls& t, CallSlice s);
   void Close(ThreadCalls& t, uint32_t function, uint64_t ticks);
   void CloseAbove(ThreadCalls& t, size_t keep, uint64_t ticks);
   static bool OpenIn(const ThreadCalls& t, uint32_t function);

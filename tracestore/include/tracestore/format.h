@@ -77,6 +77,17 @@ enum class StopReason : uint32_t {
   kIoError = 2,    // any other error growing a store
 };
 
+// How the process that wrote the trace ended (TraceHeader::end_kind),
+// written into the header after the trace was closed, when it is known: at
+// exit(status) (end_value: the status) or when the recorder dies of a
+// signal it handles (end_value: the signal number). 0 while running, and
+// for an ending nobody saw (SIGKILL, os._exit, a crash).
+enum class EndKind : uint32_t {
+  kUnknown = 0,
+  kExited = 1,    // end_value = exit status
+  kSignaled = 2,  // end_value = signal number
+};
+
 // One simultaneous reading of the trace clock and the system clocks.
 struct ClockAnchor {
   uint64_t ticks;         // raw trace clock (TSC, or monotonic ns)
@@ -111,13 +122,16 @@ struct TraceHeader {
   // for one more store (counted, never silent).
   uint64_t max_event_bytes;
   uint64_t unrecorded_threads;
-  uint64_t reserved[30];
+  uint32_t end_kind;            // EndKind; written after close (end_value
+  uint32_t end_value;           // first, then end_kind with release)
+  uint64_t reserved[29];
   uint8_t padding[kTraceHeaderBytes - 8 - 4 * 4 - 8 - 2 * 24 - 8 - 2 * 4 -
-                  32 * 8];
+                  2 * 4 - 31 * 8];
 };
 static_assert(std::is_trivially_copyable_v<TraceHeader> &&
               sizeof(TraceHeader) == kTraceHeaderBytes);
 static_assert(offsetof(TraceHeader, max_event_bytes) == 96);
+static_assert(offsetof(TraceHeader, end_kind) == 112);
 // The properties text follows at kTraceHeaderBytes: UTF-8 "key\0value\0"
 // pairs, properties_bytes long in all. Well-known keys: "command_line",
 // "interpreter", "include", "exclude", "created_by".

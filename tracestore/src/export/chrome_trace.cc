@@ -31,8 +31,8 @@ std::vector<uint64_t> ViewerTids(const TraceReader& trace, uint32_t threads) {
 class ChromeWriter : public CallVisitor {
  public:
   ChromeWriter(const TraceReader& trace, const internal::ExportDriver& driver,
-               Output& out)
-      : trace_(trace), time_(driver.time()), out_(out) {
+               Output& out, uint64_t offset_ns)
+      : trace_(trace), time_(driver.time()), out_(out), offset_ns_(offset_ns) {
     const auto functions = trace.functions();
     suffix_.reserve(functions.size() + 1);
     for (uint32_t id = 0; id <= functions.size(); ++id)
@@ -49,7 +49,7 @@ class ChromeWriter : public CallVisitor {
     const OpenCall& c = stack.back();
     const uint64_t start = time_.ToNs(c.start_ticks);
     out_.Append(prefix_);
-    out_.MicrosFromNs(start);
+    out_.MicrosFromNs(offset_ns_ + start);
     out_.Append(",\"dur\":");
     out_.MicrosFromNs(time_.ToNs(end_ticks) - start);
     // A flight recorder's call that began before the window (calls.h):
@@ -77,6 +77,7 @@ class ChromeWriter : public CallVisitor {
   const TraceReader& trace_;
   const TimeScale& time_;
   Output& out_;
+  const uint64_t offset_ns_;
   std::string prefix_;
   std::vector<std::string> suffix_;  // by function id
 };
@@ -101,7 +102,7 @@ void Metadata(Output& out, uint64_t pid, uint64_t tid, std::string_view what,
 }
 
 void Marks(const TraceReader& trace, const TimeScale& time, uint64_t pid,
-           const std::vector<uint64_t>& tids, Output& out) {
+           const std::vector<uint64_t>& tids, uint64_t offset_ns, Output& out) {
   for (const format::MarkRecord& m : trace.marks()) {
     const uint64_t tid = m.thread < tids.size() ? tids[m.thread] : pid;
     const char* ph =
@@ -117,7 +118,7 @@ void Marks(const TraceReader& trace, const TimeScale& time, uint64_t pid,
     out.Append(",\"tid\":");
     out.Uint(tid);
     out.Append(",\"ts\":");
-    out.MicrosFromNs(time.ToNs(m.ticks));
+    out.MicrosFromNs(offset_ns + time.ToNs(m.ticks));
     out.Append(",\"name\":");
     out.JsonString(trace.String(m.name));
     out.Append(",\"args\":{\"value\":");
@@ -131,14 +132,19 @@ void Marks(const TraceReader& trace, const TimeScale& time, uint64_t pid,
 absl::StatusOr<ExportStats> WriteChromeTrace(
     const TraceReader& trace, std::span<const uint64_t> thread_ended,
     const ExportOptions& options, Output& out) {
-  internal::ExportDriver driver(trace, thread_ended, options);
-  const uint64_t pid = trace.header().pid;
-  const std::vector<uint64_t> tids = ViewerTids(trace, driver.threads());
+  const ChromeProcess one{&trace, thread_ended, 0};
+  return WriteChromeTraceProcesses(std::span(&one, 1), options, out);
+}
 
+absl::StatusOr<ExportStats> WriteChromeTraceProcesses(
+    std::span<const ChromeProcess> processes, const ExportOptions& options,
+    Output& out) {
+  if (processes.empty()) return absl::InvalidArgumentError("no process");
+  const TraceReader& root = *processes[0].trace;
   out.Append("{\"displayTimeUnit\":\"ns\",\"otherData\":{");
   out.Append("\"exporter\":\"tracestore export\",\"trace\":");
-  out.JsonString(trace.path());
-  for (const auto& [key, value] : trace.properties()) {
+  out.JsonString(root.path());
+  for (const auto& [key, value] : root.properties()) {
     if (key == "exporter" || key == "trace") continue;
     out.Char(',');
     out.JsonString(key);
@@ -146,31 +152,42 @@ absl::StatusOr<ExportStats> WriteChromeTrace(
     out.JsonString(value);
   }
   out.Append("},\"traceEvents\":[\n");
-  // The first element needs no comma before it; every later one starts
-  // with ",\n".
-  out.Append("{\"ph\":\"M\",\"pid\":");
-  out.Uint(pid);
-  out.Append(",\"tid\":");
-  out.Uint(pid);
-  out.Append(",\"name\":\"process_name\",\"args\":{\"name\":");
-  out.JsonString(driver.Title());
-  out.Append("}}");
-  for (uint32_t t = 0; t < driver.threads(); ++t) {
-    Metadata(out, pid, tids[t], "thread_name", "name",
-             internal::ThreadLabel(trace, t), true);
-    Metadata(out, pid, tids[t], "thread_sort_index", "sort_index",
-             absl::StrCat(t), false);
+  ExportStats total;
+  for (size_t i = 0; i < processes.size(); ++i) {
+    const TraceReader& trace = *processes[i].trace;
+    internal::ExportDriver driver(trace, processes[i].thread_ended, options);
+    const uint64_t pid = trace.header().pid;
+    const std::vector<uint64_t> tids = ViewerTids(trace, driver.threads());
+    // The first element needs no comma before it; every later one starts
+    // with ",\n".
+    if (i != 0) out.Append(",\n");
+    out.Append("{\"ph\":\"M\",\"pid\":");
+    out.Uint(pid);
+    out.Append(",\"tid\":");
+    out.Uint(pid);
+    out.Append(",\"name\":\"process_name\",\"args\":{\"name\":");
+    out.JsonString(i == 0 ? driver.Title() : internal::ProcessLabel(trace));
+    out.Append("}}");
+    if (processes.size() > 1)
+      Metadata(out, pid, pid, "process_sort_index", "sort_index",
+               absl::StrCat(i), false);
+    for (uint32_t t = 0; t < driver.threads(); ++t) {
+      Metadata(out, pid, tids[t], "thread_name", "name",
+               internal::ThreadLabel(trace, t), true);
+      Metadata(out, pid, tids[t], "thread_sort_index", "sort_index",
+               absl::StrCat(t), false);
+    }
+    ChromeWriter writer(trace, driver, out, processes[i].offset_ns);
+    for (uint32_t t = 0; t < driver.threads(); ++t) {
+      writer.BeginThread(pid, tids[t]);
+      if (!driver.RunThread(t, writer, out)) return out.status();
+    }
+    Marks(trace, driver.time(), pid, tids, processes[i].offset_ns, out);
+    total += driver.stats();
   }
-
-  ChromeWriter writer(trace, driver, out);
-  for (uint32_t t = 0; t < driver.threads(); ++t) {
-    writer.BeginThread(pid, tids[t]);
-    if (!driver.RunThread(t, writer, out)) return out.status();
-  }
-  Marks(trace, driver.time(), pid, tids, out);
   out.Append("\n]}\n");
   if (!out.ok()) return out.status();
-  return driver.stats();
+  return total;
 }
 
 }  // namespace tracestore

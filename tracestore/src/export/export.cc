@@ -73,4 +73,29 @@ ExportStats StreamCalls(const TraceReader& trace,
   return driver.stats();
 }
 
+absl::StatusOr<ExportStats> ExportTraceProcesses(
+    std::span<const ExportProcess> processes, ExportFormat format,
+    const ExportOptions& options, Output& out) {
+  if (processes.empty()) return absl::InvalidArgumentError("no process");
+  if (processes.size() == 1)
+    return ExportTrace(*processes[0].trace, processes[0].thread_ended, format,
+                       options, out);
+  switch (format) {
+    case ExportFormat::kChrome:
+      return WriteChromeTraceProcesses(processes, options, out);
+    case ExportFormat::kSpeedscope:
+      return WriteSpeedscopeProcesses(processes, options, out);
+    case ExportFormat::kCollapsed:
+      return WriteCollapsedProcesses(processes, options, out);
+    case ExportFormat::kHtml:
+      return WriteFlameGraphHtmlProcesses(processes, options, out);
+    case ExportFormat::kPerfetto:
+      return absl::UnimplementedError(
+          "the perfetto export reads one process: export a child's trace "
+          "(TRACE/child-PID.trace) on its own, or use --format chrome for "
+          "the whole tree");
+  }
+  return absl::InvalidArgumentError("unknown export format");
+}
+
 }  // namespace tracestore

@@ -120,4 +120,9 @@ std::string ThreadLabel(const TraceReader& trace, uint32_t thread) {
   return absl::StrCat("thread ", thread);
 }
 
+std::string ProcessLabel(const TraceReader& trace) {
+  return absl::StrCat("pid ", trace.header().pid, ": ",
+                      std::string(trace.Property("command_line")));
+}
+
 }  // namespace tracestore::internal

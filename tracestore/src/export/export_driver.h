@@ -58,6 +58,8 @@ class ExportDriver {
 
 // A thread's label for viewers: its name, else "thread N".
 std::string ThreadLabel(const TraceReader& trace, uint32_t thread);
+// A process's label in a trace of many: "pid N: its command line".
+std::string ProcessLabel(const TraceReader& trace);
 
 }  // namespace tracestore::internal
 

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <ctime>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -43,15 +44,30 @@ class Tee : public CallVisitor {
 class NameTable {
  public:
   enum Kind { kPython = 0, kC = 1, kOther = 2 };
-  NameTable(const TraceReader& trace) : trace_(trace) { labels_.Update(trace); }
+  NameTable(const TraceReader& trace) : traces_{&trace}, labels_(1) {
+    labels_[0].Update(trace);
+  }
+  // The processes of a trace of many: Function(id, process); a label that
+  // several processes have is one name.
+  explicit NameTable(const std::vector<const TraceReader*>& traces)
+      : traces_(traces), labels_(traces.size()), merge_(true) {
+    for (size_t i = 0; i < traces.size(); ++i) labels_[i].Update(*traces[i]);
+  }
 
-  uint32_t Function(uint32_t id) {
-    auto [it, added] = functions_.try_emplace(id, 0);
+  uint32_t Function(uint32_t id, uint32_t process = 0) {
+    auto [it, added] = functions_.try_emplace(uint64_t{process} << 32 | id, 0);
     if (added) {
-      const auto functions = trace_.functions();
+      const auto functions = traces_[process]->functions();
       const bool python = id != 0 && id <= functions.size() &&
                           (functions[id - 1].flags & format::kFunctionIsPython);
-      it->second = Add(labels_.Get(id), python ? kPython : kC);
+      const std::string label = labels_[process].Get(id);
+      if (!merge_) {
+        it->second = Add(label, python ? kPython : kC);
+      } else {
+        auto [named, fresh] = by_label_.try_emplace(label, 0);
+        if (fresh) named->second = Add(label, python ? kPython : kC);
+        it->second = named->second;
+      }
     }
     return it->second;
   }
@@ -80,9 +96,11 @@ class NameTable {
     kinds_.push_back(kind);
     return static_cast<uint32_t>(names_.size() - 1);
   }
-  const TraceReader& trace_;
-  FunctionLabels labels_;
-  absl::flat_hash_map<uint32_t, uint32_t> functions_;
+  std::vector<const TraceReader*> traces_;
+  std::vector<FunctionLabels> labels_;
+  absl::flat_hash_map<uint64_t, uint32_t> functions_;  // process, id
+  absl::flat_hash_map<std::string, uint32_t> by_label_;
+  bool merge_ = false;
   absl::flat_hash_map<std::string, uint32_t> others_;
   std::vector<std::string> names_;
   std::vector<uint8_t> kinds_;
@@ -101,19 +119,25 @@ uint64_t FrameThreshold(std::span<const StackTree::Node> nodes, size_t max) {
 
 // The tree in preorder, five numbers per frame: name, total ns, self ns,
 // calls, children sent. Returns the frames sent.
-uint64_t WriteTree(const TraceReader& trace, const StackTree& tree,
-                   size_t max_frames, NameTable& names, Output& out) {
+// `traces`: the trace of each process (one, or the processes of a tree:
+// the tree's kProcess nodes say which).
+uint64_t WriteTree(const std::vector<const TraceReader*>& traces,
+                   const StackTree& tree, size_t max_frames, NameTable& names,
+                   Output& out) {
   const auto nodes = tree.nodes();
   const uint64_t threshold = FrameThreshold(nodes, max_frames);
   size_t budget = max_frames == 0 ? nodes.size() : max_frames;
-  std::vector<uint32_t> todo = {0}, kids;
+  std::vector<std::pair<uint32_t, uint32_t>> todo = {{0, 0}};  // node, process
+  std::vector<uint32_t> kids;
   uint64_t sent = 0;
   --budget;  // the root
   out.Append("\"tree\":[");
   while (!todo.empty()) {
-    const uint32_t i = todo.back();
+    const auto [i, at] = todo.back();
     todo.pop_back();
     const StackTree::Node& n = nodes[i];
+    const uint32_t process = n.kind == StackTree::Kind::kProcess ? n.id : at;
+    const TraceReader& trace = *traces[process];
     kids.clear();
     for (uint32_t c = n.first_child; c != StackTree::kNone;
          c = nodes[c].next_sibling) {
@@ -131,11 +155,14 @@ uint64_t WriteTree(const TraceReader& trace, const StackTree& tree,
         name = names.Other(
             absl::StrCat("thread ", internal::ThreadLabel(trace, n.id)));
         break;
+      case StackTree::Kind::kProcess:
+        name = names.Other(internal::ProcessLabel(trace));
+        break;
       case StackTree::Kind::kMore:
         name = names.Other("[more stacks]");
         break;
       default:
-        name = names.Function(n.id);
+        name = names.Function(n.id, process);
         break;
     }
     if (sent++) out.Char(',');
@@ -150,7 +177,7 @@ uint64_t WriteTree(const TraceReader& trace, const StackTree& tree,
     out.Char(',');
     out.Uint(kids.size());
     // Preorder: the first child must come out next.
-    for (size_t k = kids.size(); k-- > 0;) todo.push_back(kids[k]);
+    for (size_t k = kids.size(); k-- > 0;) todo.push_back({kids[k], process});
   }
   out.Append("],\n\"frames\":");
   out.Uint(sent);
@@ -253,7 +280,7 @@ absl::StatusOr<ExportStats> WriteFlameGraphHtml(
   out.Append(",\"open_at_end\":");
   out.Uint(stats.closed_at_end);
   out.Append(",\n");
-  WriteTree(trace, tree, options.max_html_frames, names, out);
+  WriteTree({&trace}, tree, options.max_html_frames, names, out);
   out.Append(",\n");
   const std::vector<uint32_t> shown =
       WriteFunctions(trace, profile, options.max_html_functions, names, out);
@@ -264,6 +291,133 @@ absl::StatusOr<ExportStats> WriteFlameGraphHtml(
       trace, thread_ended, driver.time(), shown,
       [&](uint32_t id) { return names.Function(id); },
       internal::LineViewLimits{}, out);
+  out.Append(",\n");
+  names.Write(out);  // last: the tree and the table add names
+  out.Append("}");
+  out.Append(page.substr(marker + internal::kFlameGraphDataMarker.size()));
+  if (!out.ok()) return out.status();
+  return stats;
+}
+
+absl::StatusOr<ExportStats> WriteFlameGraphHtmlProcesses(
+    std::span<const ExportProcess> processes, const ExportOptions& options,
+    Output& out) {
+  if (processes.empty()) return absl::InvalidArgumentError("no process");
+  std::vector<const TraceReader*> traces;
+  std::vector<std::unique_ptr<internal::ExportDriver>> drivers;
+  std::vector<std::unique_ptr<Profile>> profiles;
+  for (const ExportProcess& p : processes) {
+    traces.push_back(p.trace);
+    drivers.push_back(std::make_unique<internal::ExportDriver>(
+        *p.trace, p.thread_ended, options));
+    profiles.push_back(std::make_unique<Profile>());
+  }
+  StackTree tree(drivers[0]->time(), /*by_thread=*/true,
+                 options.max_stack_nodes);
+  StringSink none;
+  Output scratch(&none, 64);
+  ExportStats stats;
+  uint64_t threads = 0, end_ns = 0;
+  for (size_t i = 0; i < processes.size(); ++i) {
+    tree.BeginProcess(static_cast<uint32_t>(i), drivers[i]->time());
+    Tee tee(tree, *profiles[i]);
+    if (!drivers[i]->RunAll(tee, scratch)) return scratch.status();
+    stats += drivers[i]->stats();
+    threads += drivers[i]->threads();
+    end_ns = std::max(end_ns,
+                      processes[i].offset_ns +
+                          drivers[i]->time().ToNs(traces[i]->DurationTicks()));
+  }
+  tree.Finish();
+  stats.folded_calls = tree.folded_calls();
+
+  const std::string_view page = internal::kFlameGraphTemplate;
+  const size_t marker = page.find(internal::kFlameGraphDataMarker);
+  if (marker == std::string_view::npos)
+    return absl::InternalError("the HTML template has no data marker");
+  out.Append(page.substr(0, marker));
+
+  const TraceReader& root = *traces[0];
+  NameTable names(traces);
+  out.Append("{\"title\":");
+  out.JsonString(drivers[0]->Title());
+  out.Append(",\"trace\":");
+  out.JsonString(root.path());
+  out.Append(",\"state\":\"");
+  bool closed = true;
+  for (const TraceReader* t : traces) closed &= t->closed();
+  out.Append(closed ? "closed" : "recording");
+  out.Append("\",\"started\":");
+  out.JsonString(Iso8601(root.header().start.realtime_ns));
+  out.Append(",\"duration_ns\":");
+  out.Uint(end_ns);
+  out.Append(",\"events\":");
+  out.Uint(stats.events);
+  out.Append(",\"calls\":");
+  out.Uint(stats.calls);
+  out.Append(",\"threads\":");
+  out.Uint(threads);
+  out.Append(",\"processes\":");
+  out.Uint(processes.size());
+  out.Append(",\"open_at_end\":");
+  out.Uint(stats.closed_at_end);
+  out.Append(",\n");
+  WriteTree(traces, tree, options.max_html_frames, names, out);
+  out.Append(",\n");
+  // One row per function over the processes: same name, file and line.
+  struct Row {
+    uint32_t name;
+    std::string file;
+    uint32_t line;
+    uint64_t calls = 0, self_ns = 0, total_ns = 0;
+  };
+  std::vector<Row> rows;
+  absl::flat_hash_map<std::string, size_t> row_of;
+  for (size_t i = 0; i < processes.size(); ++i) {
+    const auto functions = traces[i]->functions();
+    for (const FunctionProfile& f : profiles[i]->Functions(*traces[i])) {
+      Row r;
+      r.name = names.Function(f.function, static_cast<uint32_t>(i));
+      if (f.function != 0 && f.function <= functions.size()) {
+        const format::FunctionRecord& fr = functions[f.function - 1];
+        r.file = std::string(traces[i]->String(fr.file));
+        r.line = fr.first_line;
+      } else {
+        r.line = 0;
+      }
+      const std::string key = absl::StrCat(r.name, "\n", r.file, "\n", r.line);
+      auto [it, added] = row_of.try_emplace(key, rows.size());
+      if (added) rows.push_back(r);
+      Row& row = rows[it->second];
+      row.calls += f.calls;
+      row.self_ns += f.self_ns;
+      row.total_ns += f.total_ns;
+    }
+  }
+  std::sort(rows.begin(), rows.end(), [](const Row& a, const Row& b) {
+    if (a.self_ns != b.self_ns) return a.self_ns > b.self_ns;
+    return a.name < b.name;
+  });
+  const size_t shown = std::min(rows.size(), options.max_html_functions);
+  out.Append("\"functions\":[");
+  for (size_t i = 0; i < shown; ++i) {
+    const Row& r = rows[i];
+    out.Append(i ? ",\n[" : "\n[");
+    out.Uint(r.name);
+    out.Char(',');
+    out.JsonString(r.file);
+    out.Char(',');
+    out.Uint(r.line);
+    out.Char(',');
+    out.Uint(r.calls);
+    out.Char(',');
+    out.Uint(r.self_ns);
+    out.Char(',');
+    out.Uint(r.total_ns);
+    out.Char(']');
+  }
+  out.Append("],\n\"function_count\":");
+  out.Uint(rows.size());
   out.Append(",\n");
   names.Write(out);  // last: the tree and the table add names
   out.Append("}");

@@ -11,7 +11,7 @@ struct StackTree::Index {
 };
 
 StackTree::StackTree(const TimeScale& time, bool by_thread, size_t max_nodes)
-    : time_(time),
+    : time_(&time),
       by_thread_(by_thread),
       max_nodes_(max_nodes < 2 ? 2 : max_nodes),
       index_(std::make_unique<Index>()) {
@@ -35,12 +35,19 @@ uint32_t StackTree::Add(uint32_t parent, Kind kind, uint32_t id) {
 }
 
 uint32_t StackTree::ThreadRoot(uint32_t thread) {
-  if (!by_thread_) return 0;
+  if (!by_thread_) return process_root_;
   if (thread_roots_.size() <= thread)
     thread_roots_.resize(size_t{thread} + 1, kNone);
   if (thread_roots_[thread] == kNone)
-    thread_roots_[thread] = Add(0, Kind::kThread, thread);
+    thread_roots_[thread] = Add(process_root_, Kind::kThread, thread);
   return thread_roots_[thread];
+}
+
+void StackTree::BeginProcess(uint32_t process, const TimeScale& time) {
+  time_ = &time;
+  thread_roots_.clear();
+  open_.clear();
+  process_root_ = Add(0, Kind::kProcess, process);
 }
 
 uint32_t StackTree::More(uint32_t parent) {
@@ -78,6 +85,7 @@ void StackTree::OnOpen(uint32_t thread, std::span<const OpenCall> stack) {
   }
   ++nodes_[node].calls;
   ++nodes_[0].calls;
+  if (process_root_ != 0) ++nodes_[process_root_].calls;
   if (by_thread_) ++nodes_[thread_roots_[thread]].calls;
   if (nodes_[node].kind == Kind::kMore) ++folded_calls_;
 }
@@ -90,11 +98,11 @@ void StackTree::OnClose(uint32_t thread, std::span<const OpenCall> stack,
   const OpenCall& c = stack.back();
   const uint64_t dur = end_ticks - c.start_ticks;
   Node& n = nodes_[node];
-  n.self_ns += time_.ToNs(dur > c.child_ticks ? dur - c.child_ticks : 0);
+  n.self_ns += time_->ToNs(dur > c.child_ticks ? dur - c.child_ticks : 0);
   // Inside a kMore node nested calls share the node: only the outermost
   // adds its duration.
   if (open.empty() || open.back() != node)
-    n.total_ns += time_.ToNs(end_ticks) - time_.ToNs(c.start_ticks);
+    n.total_ns += time_->ToNs(end_ticks) - time_->ToNs(c.start_ticks);
 }
 
 void StackTree::Finish() {
@@ -103,7 +111,8 @@ void StackTree::Finish() {
   for (size_t i = nodes_.size(); i-- > 1;) {
     const Node& n = nodes_[i];
     Node& parent = nodes_[n.parent];
-    if (parent.kind == Kind::kRoot || parent.kind == Kind::kThread)
+    if (parent.kind == Kind::kRoot || parent.kind == Kind::kThread ||
+        parent.kind == Kind::kProcess)
       parent.total_ns += n.total_ns;
   }
 }

@@ -30,6 +30,17 @@ absl::StatusOr<ExportStats> WriteChromeTrace(
     const TraceReader& trace, std::span<const uint64_t> thread_ended,
     const ExportOptions& options, Output& out);
 
+using ChromeProcess = ExportProcess;
+
+// Every process in one file, each under its own pid (named "pid N: its
+// command line"; the first, the root, by ExportOptions::title's rule), its
+// threads named per process, times on the first process's time line.
+// otherData describes the first. With one process, the same as
+// WriteChromeTrace.
+absl::StatusOr<ExportStats> WriteChromeTraceProcesses(
+    std::span<const ChromeProcess> processes, const ExportOptions& options,
+    Output& out);
+
 }  // namespace tracestore
 
 #endif  // TRACESTORE_EXPORT_CHROME_TRACE_H_

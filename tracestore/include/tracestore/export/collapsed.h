@@ -30,6 +30,13 @@ absl::StatusOr<ExportStats> WriteCollapsed(
     const TraceReader& trace, std::span<const uint64_t> thread_ended,
     const ExportOptions& options, Output& out);
 
+// Every process (export.h, ExportTraceProcesses): with
+// options.collapsed_processes a root frame "pid N: command line" per process,
+// else the stacks of all processes merged by their text.
+absl::StatusOr<ExportStats> WriteCollapsedProcesses(
+    std::span<const ExportProcess> processes, const ExportOptions& options,
+    Output& out);
+
 }  // namespace tracestore
 
 #endif  // TRACESTORE_EXPORT_COLLAPSED_H_

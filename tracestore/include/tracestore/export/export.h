@@ -62,6 +62,9 @@ struct ExportOptions {
   // collapsed: a root frame per thread ("thread MainThread") instead of
   // merging every thread's stacks.
   bool collapsed_threads = false;
+  // collapsed, of many processes: a root frame per process ("pid 42: cmd")
+  // instead of merging every process's stacks (html always has it).
+  bool collapsed_processes = false;
   // collapsed, html: distinct call stacks kept; calls on stacks beyond it
   // add their time to a "[more stacks]" frame under the deepest one kept,
   // so the sums stay exact.
@@ -93,7 +96,39 @@ struct ExportStats {
   uint64_t short_calls = 0;    // min_dur_ns: calls left out
   uint64_t short_resumes = 0;  //   resumes left out
   uint64_t short_ns = 0;       //   their time (outermost ones only)
+
+  // Adds another process's figures (the exports of a process tree).
+  ExportStats& operator+=(const ExportStats& o) {
+    events += o.events;
+    calls += o.calls;
+    resumes += o.resumes;
+    closed_at_end += o.closed_at_end;
+    unmatched += o.unmatched;
+    folded_calls += o.folded_calls;
+    short_calls += o.short_calls;
+    short_resumes += o.short_resumes;
+    short_ns += o.short_ns;
+    return *this;
+  }
 };
+
+// One process of a trace of many (process_tree.h): its trace, its thread
+// ends (RefreshWithThreadEnds) and where its time 0 lies on the first
+// process's time line.
+struct ExportProcess {
+  const TraceReader* trace;
+  std::span<const uint64_t> thread_ended;
+  uint64_t offset_ns = 0;
+};
+
+// Every process in one file, the first being the root: chrome, one pid per
+// process; speedscope, a profile per process and thread; collapsed, a root
+// frame per process with collapsed_processes (else the stacks of all
+// processes merged by name); html, a frame per process under "all" and one
+// function table. With one process: the same as ExportTrace.
+absl::StatusOr<ExportStats> ExportTraceProcesses(
+    std::span<const ExportProcess> processes, ExportFormat format,
+    const ExportOptions& options, Output& out);
 
 // Writes the export to `out`; the caller Finish()es it. thread_ended as
 // from RefreshWithThreadEnds (call_stream.h). Fails on an output error.

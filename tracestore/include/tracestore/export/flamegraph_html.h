@@ -38,6 +38,14 @@ absl::StatusOr<ExportStats> WriteFlameGraphHtml(
     const TraceReader& trace, std::span<const uint64_t> thread_ended,
     const ExportOptions& options, Output& out);
 
+// Every process (export.h, ExportTraceProcesses): a frame per process
+// ("pid N: command line") under "all", threads under it; one function
+// table whose rows add up the processes' calls of a function (same name,
+// file and line).
+absl::StatusOr<ExportStats> WriteFlameGraphHtmlProcesses(
+    std::span<const ExportProcess> processes, const ExportOptions& options,
+    Output& out);
+
 namespace internal {
 // The page, with kFlameGraphDataMarker where the JSON data goes.
 extern const std::string_view kFlameGraphTemplate;

@@ -30,6 +30,13 @@ absl::StatusOr<ExportStats> WriteSpeedscope(
     const TraceReader& trace, std::span<const uint64_t> thread_ended,
     const ExportOptions& options, Output& out);
 
+// Every process (export.h, ExportTraceProcesses): one profile per process and
+// thread, named "pid N: thread", frames shared, times on the first
+// process's time line.
+absl::StatusOr<ExportStats> WriteSpeedscopeProcesses(
+    std::span<const ExportProcess> processes, const ExportOptions& options,
+    Output& out);
+
 }  // namespace tracestore
 
 #endif  // TRACESTORE_EXPORT_SPEEDSCOPE_H_

@@ -42,7 +42,9 @@ class StackTree final : public CallVisitor {
   static constexpr uint32_t kNone = std::numeric_limits<uint32_t>::max();
   enum class Kind : uint8_t {
     kRoot,      // nodes()[0]: every stack starts here
-    kThread,    // by_thread: a thread (id: its index), under the root
+    kThread,    // by_thread: a thread (id: its index), under the root (or
+                // under its process)
+    kProcess,   // BeginProcess: a process (id: its index), under the root
     kFunction,  // id: function id
     kMore,      // "[more stacks]": the detail past max_nodes
   };
@@ -64,6 +66,11 @@ class StackTree final : public CallVisitor {
   StackTree(const StackTree&) = delete;
   StackTree& operator=(const StackTree&) = delete;
 
+  // A trace of many processes: the calls that follow are the process
+  // `process`'s (function and thread ids are its own), timed by `time`,
+  // under a node of their own. Call before the process's first call.
+  void BeginProcess(uint32_t process, const TimeScale& time);
+
   void OnOpen(uint32_t thread, std::span<const OpenCall> stack) override;
   void OnClose(uint32_t thread, std::span<const OpenCall> stack,
                uint64_t end_ticks) override;
@@ -84,8 +91,9 @@ class StackTree final : public CallVisitor {
   uint32_t More(uint32_t parent);
   uint32_t Add(uint32_t parent, Kind kind, uint32_t id);
 
-  const TimeScale& time_;
+  const TimeScale* time_;
   const bool by_thread_;
+  uint32_t process_root_ = 0;  // the current process's node (0: none)
   const size_t max_nodes_;
   std::vector<Node> nodes_;
   std::unique_ptr<Index> index_;             // (parent, function) -> node
