@@ -101,9 +101,9 @@ inline int CallLine(PyThreadState* ts, ThreadState* t, compat::Frame** caller) {
 }
 
 // The callbacks' entry points (vectorcall functions). The hot path calls
-// nothing it must come back from, so it needs no stack frame: without ETW,
-// with the TSC clock and room in the chunk it records inline; anything else
-// is a tail call into the general path.
+// nothing it must come back from, so it needs no stack frame: with the gate
+// open (which means no ETW too), the TSC clock and room in the chunk it
+// records inline; anything else is a tail call into the general path.
 template <EventKind kKind>
 PyObject* OnStart(PyObject*, PyObject* const* args, size_t nargsf, PyObject*) {
   PyThreadState* ts = PyThreadState_Get();
@@ -111,8 +111,6 @@ PyObject* OnStart(PyObject*, PyObject* const* args, size_t nargsf, PyObject*) {
   const uint64_t word = ReadyWord(t, args, PyVectorcall_NARGS(nargsf));
   if (word == 0) [[unlikely]]
     return StartSlow(kKind, args, PyVectorcall_NARGS(nargsf));
-  if (Recorder::etw() != nullptr) [[unlikely]]
-    return RecordStart(ts, t, word, kKind);
   compat::Frame* caller;
   const int line = CallLine(ts, t, &caller);
   if (!t->events->TryAppend(kKind, CodeFunctionId(word),
@@ -127,8 +125,7 @@ PyObject* OnExit(PyObject*, PyObject* const* args, size_t nargsf, PyObject*) {
   const uint64_t word = ReadyWord(t, args, PyVectorcall_NARGS(nargsf));
   if (word == 0) [[unlikely]]
     return ExitSlow(kKind, args, PyVectorcall_NARGS(nargsf), kCanDisable);
-  if (Recorder::etw() != nullptr ||
-      !t->events->TryAppend(kKind, CodeFunctionId(word), 0)) [[unlikely]]
+  if (!t->events->TryAppend(kKind, CodeFunctionId(word), 0)) [[unlikely]]
     return RecordExit(t, word, kKind);
   Py_RETURN_NONE;
 }

@@ -71,8 +71,8 @@ inline constexpr uint64_t kCodeSessionAndState = 0xffff000000000003ull;
 //
 // `gate` is the hot path's one test: it equals the session number exactly
 // when the thread records in that session with nothing else to look at (set
-// up, has a writer, not busy, its name known). Everything that changes one
-// of those calls Recorder::Regate.
+// up, has a writer, not busy, its name known, no ETW sink to feed).
+// Everything that changes one of those calls Recorder::Regate.
 inline constexpr uint32_t kGateClosed = 0xffffffffu;
 struct ThreadState {
   uint32_t gate = kGateClosed;
@@ -172,7 +172,8 @@ class Recorder {
   static ThreadState* ThisThreadSlow();
   // Recomputes t->gate after a change to what it summarises.
   static void Regate(ThreadState* t) {
-    const bool open = t->events != nullptr && !t->busy && t->name_tries == 0;
+    const bool open = t->events != nullptr && !t->busy && t->name_tries == 0 &&
+                      etw() == nullptr;
     t->gate = open ? t->session : kGateClosed;
     t->traced_word = (uint64_t{static_cast<uint16_t>(t->session)} << 48) | kCodeTraced;
   }
