@@ -52,6 +52,7 @@ distance to their floors: monitoring / mon-floor and eval-frame / floor
     python3 bench/pyhook/suite.py --quick --rounds 1   # the ctest smoke run
     ... --workloads richards,go --tools untraced,monitoring,mon-floor
     ... --json out.json --markdown                     # README-ready table
+    ... --report out.json --clock cpu --markdown       # its tables again
 
 The interpreters: pyenv's newest release of each supported minor version
 (overhead.py's find_interpreters), /usr/bin/python3.11 when present (Debian's
@@ -494,8 +495,9 @@ MARKDOWN_COLUMNS = (
 )
 
 
-def markdown_table(full_reports, args):
-    reports = [dict(r, **r[args.clock]) for r in full_reports]
+def markdown_table(full_reports, args, clock=None):
+    clock = clock or args.clock
+    reports = [dict(r, **r[clock]) for r in full_reports]
     present = [(k, label) for k, label in MARKDOWN_COLUMNS
                if any(k in rep["geomean"] for rep in reports)]
     head = ["Python"] + [label for _, label in present]
@@ -530,9 +532,35 @@ def markdown_table(full_reports, args):
         "a bare C sys.monitoring PY_START/PY_RETURN callback storing 16 "
         "bytes (monitoring floor); ÷ floor = recorder geomean / floor "
         "geomean. yappi: %s."
-        % (len(names), ", ".join(names), CLOCK_NAMES[args.clock], args.rounds,
+        % (len(names), ", ".join(names), CLOCK_NAMES[clock], args.rounds,
            args.inner, ", --quick sizes" if args.quick else "", YAPPI_CONFIG))
     return "\n".join(lines)
+
+
+def print_markdown(reports, args):
+    print(markdown_table(reports, args))
+    if args.both_clocks:
+        print()
+        print(markdown_table(reports, args,
+                             "cpu" if args.clock == "wall" else "wall"))
+
+
+def show_saved(args):
+    """--report FILE: the tables of an earlier run's --json, again."""
+    with open(args.report) as f:
+        saved = json.load(f)
+    for key in ("rounds", "inner", "quick"):
+        setattr(args, key, saved[key])
+    reports = saved["interpreters"]
+    for rep in reports:
+        print(format_report(rep, args, args.clock))
+        if args.both_clocks:
+            print(format_report(rep, args,
+                                "cpu" if args.clock == "wall" else "wall"))
+        print()
+    if args.markdown and reports:
+        print_markdown(reports, args)
+    return 0
 
 
 def run_all(args):
@@ -579,7 +607,7 @@ def run_all(args):
     finally:
         shutil.rmtree(tmpdir, ignore_errors=True)
     if args.markdown and reports:
-        print(markdown_table(reports, args))
+        print_markdown(reports, args)
     if args.json:
         with open(args.json, "w") as f:
             json.dump({"command": sys.argv, "rounds": args.rounds,
@@ -627,6 +655,9 @@ def main(argv=None):
     p.add_argument("--json", help="write every sample and figure here")
     p.add_argument("--markdown", action="store_true",
                    help="also print the README table (rows = Pythons)")
+    p.add_argument("--report", metavar="JSON",
+                   help="print the tables of an earlier run's --json file "
+                        "(with --clock, --both-clocks, --markdown) and exit")
     p.add_argument("--verbose", action="store_true",
                    help="also print what each tool recorded")
     p.add_argument("--tmpdir", help="where the traces go (default $TMPDIR)")
@@ -643,6 +674,8 @@ def main(argv=None):
         return run_probe()
     if args.child:
         return run_child(args)
+    if args.report:
+        return show_saved(args)
     if args.rounds < 1 or args.inner < 1:
         p.error("--rounds and --inner must be at least 1")
     if HERE not in sys.path:
