@@ -24,6 +24,10 @@ CPU. The tools:
     mon-floor    the monitoring floor (3.12+): a bare C sys.monitoring
                  PY_START/PY_RETURN callback that reads rdtsc and stores 16
                  bytes (monitoring_floor.c, module _monitoring_floor)
+    mon-floor6   the same callback for the six events an exact recorder
+                 needs (PY_START, PY_RESUME, PY_THROW, PY_RETURN, PY_YIELD,
+                 PY_UNWIND): CPython's own dispatch of generator resumes
+                 and yields is in it, which mon-floor leaves out
     eval-frame   tracestore recording every call, with each backend the
     monitoring   interpreter offers (tracestore._tracestore.hooks()); the
     setprofile   default hook (tracestore.default_hook()) is marked "*"
@@ -43,7 +47,8 @@ events, cProfile and yappi list the function.
 
 Per interpreter it prints a table (rows = workloads, columns = tools, cells
 = slowdown vs untraced, last row the geometric mean) and the recorders'
-distance to their floors: monitoring / mon-floor and eval-frame / floor
+distance to their floors: monitoring / mon-floor, monitoring / mon-floor6 and eval-frame /
+floor
 (geomean over geomean). Usage:
 
     python3 bench/pyhook/suite.py                      # every interpreter
@@ -80,12 +85,15 @@ SYSTEM_PYTHON311 = "/usr/bin/python3.11"
 
 # Every tool, in column order. Which of them an interpreter can run is
 # probed (probe()).
-ALL_TOOLS = ("untraced", "floor", "mon-floor", "eval-frame", "monitoring",
+ALL_TOOLS = ("untraced", "floor", "mon-floor", "mon-floor6", "eval-frame",
+             "monitoring",
              "setprofile", "stack", "cProfile", "yappi")
 RECORDERS = ("eval-frame", "monitoring", "setprofile")
 # recorder -> its floor, for the "÷ floor" figures
-FLOORS = (("monitoring", "mon-floor"), ("eval-frame", "floor"))
-FLOOR_COLUMNS = {"monitoring": "mon/floor", "eval-frame": "ef/floor"}
+FLOORS = (("monitoring", "mon-floor"), ("monitoring", "mon-floor6"),
+          ("eval-frame", "floor"))
+FLOOR_COLUMNS = {"mon-floor": "mon/floor", "mon-floor6": "mon/floor6",
+                 "floor": "ef/floor"}
 YAPPI_CONFIG = ("yappi.set_clock_type('wall'); yappi.start() with its "
                 "defaults (builtins=False, profile_threads=True)")
 
@@ -113,9 +121,9 @@ class Tool:
             else:
                 tracestore.enable(self.path, quiet=True,
                                   hook="_floor" if k == "floor" else k)
-        elif k == "mon-floor":
+        elif k in ("mon-floor", "mon-floor6"):
             import _monitoring_floor
-            _monitoring_floor.start()
+            _monitoring_floor.start(all_events=k == "mon-floor6")
         elif k == "cProfile":
             import cProfile
             self.handle = cProfile.Profile()
@@ -132,7 +140,7 @@ class Tool:
         if self.path:
             import tracestore
             tracestore.disable()
-        elif k == "mon-floor":
+        elif k in ("mon-floor", "mon-floor6"):
             import _monitoring_floor
             self.handle = _monitoring_floor.stop()  # events seen
         elif k == "cProfile":
@@ -148,7 +156,7 @@ class Tool:
         k = self.key
         if k == "untraced":
             return "-"
-        if k == "mon-floor":
+        if k in ("mon-floor", "mon-floor6"):
             if not self.handle:
                 raise RuntimeError("the floor callback saw no event")
             return "%d events" % self.handle
@@ -271,7 +279,7 @@ def run_probe():
         shutil.rmtree(tmp, ignore_errors=True)
     try:
         import _monitoring_floor  # noqa: F401
-        info["tools"].append("mon-floor")
+        info["tools"] += ["mon-floor", "mon-floor6"]
     except ImportError:
         pass
     info["tools"] += [h for h in RECORDERS if h in hooks]
@@ -419,7 +427,8 @@ def summarise(samples, names, tools, sizes, seen):
         vals = [r["ratios"][tool] for r in rows.values() if tool in r["ratios"]]
         if vals and len(vals) == len(rows):
             geo[tool] = geomean(vals)
-    over_floor = {rec: geo[rec] / geo[fl] for rec, fl in FLOORS
+    # keyed by the floor: monitoring has two
+    over_floor = {fl: geo[rec] / geo[fl] for rec, fl in FLOORS
                   if rec in geo and fl in geo}
     return {"workloads": rows, "geomean": geo, "over_floor": over_floor}
 
@@ -443,7 +452,7 @@ def format_report(full, args, clock):
     head = ["workload", "untraced ms"]
     head += [t + ("*" if t == default else "") for t in tools[1:]]
     floors = [(rec, fl) for rec, fl in FLOORS if rec in tools and fl in tools]
-    head += [FLOOR_COLUMNS[rec] for rec, _ in floors]
+    head += [FLOOR_COLUMNS[fl] for _, fl in floors]
     table = [head]
     for name, r in rep["workloads"].items():
         row = [name, "%.1f" % r["untraced_ms"]]
@@ -454,7 +463,7 @@ def format_report(full, args, clock):
         table.append(row)
     geo = rep["geomean"]
     row = ["geomean", ""] + [_fmt(geo.get(t)) for t in tools[1:]]
-    row += [_fmt(rep["over_floor"].get(rec)) for rec, _ in floors]
+    row += [_fmt(rep["over_floor"].get(fl)) for _, fl in floors]
     table.append(row)
     widths = [max(len(row[i]) for row in table) for i in range(len(head))]
     for i, row in enumerate(table):
@@ -469,7 +478,7 @@ def format_report(full, args, clock):
         lines.append("  * = tracestore.default_hook() here (%s)" % default)
     for rec, fl in floors:
         lines.append("  %s = %s / %s: geomean / geomean %.2f"
-                     % (FLOOR_COLUMNS[rec], rec, fl, rep["over_floor"][rec]))
+                     % (FLOOR_COLUMNS[fl], rec, fl, rep["over_floor"][fl]))
     if "yappi" in tools:
         lines.append("  yappi %s: %s" % (rep.get("yappi"), YAPPI_CONFIG))
     lines.append("  sizes: " + ", ".join(
@@ -489,6 +498,7 @@ MARKDOWN_COLUMNS = (
     ("setprofile", "setprofile recorder"),
     ("floor", "eval-frame floor"),
     ("mon-floor", "monitoring floor"),
+    ("mon-floor6", "monitoring floor, 6 events"),
     ("stack", "stack mode"),
     ("cProfile", "cProfile"),
     ("yappi", "yappi"),
@@ -501,7 +511,8 @@ def markdown_table(full_reports, args, clock=None):
     present = [(k, label) for k, label in MARKDOWN_COLUMNS
                if any(k in rep["geomean"] for rep in reports)]
     head = ["Python"] + [label for _, label in present]
-    head += ["monitoring ÷ floor", "eval-frame ÷ floor"]
+    head += ["monitoring ÷ floor", "monitoring ÷ floor, 6 events",
+             "eval-frame ÷ floor"]
     lines = ["| " + " | ".join(head) + " |",
              "|---|" + "|".join(["---:"] * (len(head) - 1)) + "|"]
     for rep in reports:
@@ -515,8 +526,8 @@ def markdown_table(full_reports, args, clock=None):
             if k == rep.get("default_hook") and v is not None:
                 cell += "*"
             cells.append(cell)
-        for rec, _ in FLOORS:
-            v = rep["over_floor"].get(rec)
+        for _, fl in FLOORS:
+            v = rep["over_floor"].get(fl)
             cells.append(_fmt(v) if v is not None else "—")
         lines.append("| " + " | ".join(cells) + " |")
     names = list(reports[0]["workloads"]) if reports else []
@@ -530,7 +541,9 @@ def markdown_table(full_reports, args, clock=None):
         "The floors: "
         "an eval-frame hook that only reads the clock (eval-frame floor) and "
         "a bare C sys.monitoring PY_START/PY_RETURN callback storing 16 "
-        "bytes (monitoring floor); ÷ floor = recorder geomean / floor "
+        "bytes (monitoring floor), and the same callback for the six events "
+        "an exact recorder needs, generator resumes and yields among them "
+        "(monitoring floor, 6 events); ÷ floor = recorder geomean / floor "
         "geomean. yappi: %s."
         % (len(names), ", ".join(names), CLOCK_NAMES[clock], args.rounds,
            args.inner, ", --quick sizes" if args.quick else "", YAPPI_CONFIG))
