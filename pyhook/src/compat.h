@@ -123,6 +123,28 @@ inline int FrameLastiBytes(Frame* f) {
 #endif
 }
 
+// The address of the instruction at byte offset `lasti` of `code`: a key
+// that names (code, offset) with one word while the code object lives (the
+// line caches use it).
+inline const void* InstrKey(PyCodeObject* code, int lasti) {
+#if PY_VERSION_HEX >= 0x030B0000
+  return reinterpret_cast<const char*>(_PyCode_CODE(code)) + lasti;
+#else
+  return PyBytes_AS_STRING(code->co_code) + lasti;
+#endif
+}
+// The same for the instruction a frame is at (FrameLastiBytes), read
+// straight from the frame on 3.11+.
+inline const void* InstrKey(Frame* f) {
+#if PY_VERSION_HEX >= 0x030D0000
+  return f->instr_ptr;
+#elif PY_VERSION_HEX >= 0x030B0000
+  return f->prev_instr;
+#else
+  return InstrKey(f->f_code, FrameLastiBytes(f));
+#endif
+}
+
 #if PY_VERSION_HEX >= 0x030B0000
 // Skips frames that are not (yet) Python code: incomplete frames and, on
 // 3.12+, the interpreter's own entry and shim frames (FRAME_OWNED_BY_CSTACK;
@@ -141,6 +163,16 @@ inline Frame* SkipShims(Frame* f) {
   while (f != nullptr && (IsShim(f) || _PyFrame_IsIncomplete(f)))
     f = f->previous;
   return f;
+}
+
+// The thread's newest frame, shim or not (in a sys.monitoring PY_START or
+// PY_RESUME callback: the frame that starts).
+inline Frame* TopFrame(PyThreadState* ts) {
+#if PY_VERSION_HEX >= 0x030D0000
+  return ts->current_frame;
+#else
+  return ts->cframe->current_frame;
+#endif
 }
 
 // The frame running on this thread, without creating a frame object.

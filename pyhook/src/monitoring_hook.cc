@@ -18,13 +18,29 @@ using format::EventKind;
 bool g_installed = false;
 PyObject* g_disable = nullptr;  // sys.monitoring.DISABLE
 
-// The co_extra word of `code` (registering it on first sight), and the
-// thread's state; false when the event is not to be recorded.
-inline bool Lookup(PyObject* code_obj, ThreadState** t, uint64_t* word) {
-  if (!PyCode_Check(code_obj)) return false;
+// The hot path's test, for an event of code object args[0]: its co_extra
+// word when the thread records right now (its gate is open) and the code
+// is traced in this session, else 0. Nothing is looked up, registered or
+// set up here; when it answers 0, the general path (Lookup) decides.
+inline uint64_t ReadyWord(ThreadState* t, PyObject* const* args,
+                          Py_ssize_t nargs) {
+  if (t == nullptr || t->gate != Recorder::session() || nargs < 2 ||
+      !PyCode_Check(args[0])) [[unlikely]]
+    return 0;
+  const uint64_t w = compat::GetCodeExtra(
+      reinterpret_cast<PyCodeObject*>(args[0]), Recorder::code_extra_index());
+  return (w & kCodeSessionAndState) == t->traced_word ? w : 0;
+}
+
+// The general test: the thread's state (set up on first sight) and the
+// co_extra word of the code (registered on first sight); false when the
+// event is not to be recorded.
+bool Lookup(PyObject* const* args, Py_ssize_t nargs, ThreadState** t,
+            uint64_t* word) {
+  if (nargs < 2 || !PyCode_Check(args[0])) return false;
   *t = Recorder::ThisThread();
   if (*t == nullptr || (*t)->busy) return false;
-  *word = Recorder::Word(*t, reinterpret_cast<PyCodeObject*>(code_obj), [] {
+  *word = Recorder::Word(*t, reinterpret_cast<PyCodeObject*>(args[0]), [] {
     compat::Frame* f = compat::CurrentFrame(PyThreadState_Get());
     return f != nullptr ? compat::FrameGlobals(f) : nullptr;
   });
@@ -33,14 +49,19 @@ inline bool Lookup(PyObject* code_obj, ThreadState** t, uint64_t* word) {
 
 PyObject* Disable() { return Py_NewRef(g_disable); }
 
-PyObject* OnStart(EventKind kind, PyObject* const* args, Py_ssize_t nargs) {
-  ThreadState* t;
-  uint64_t word;
-  if (nargs < 2 || !Lookup(args[0], &t, &word)) Py_RETURN_NONE;
-  if (!(word & kCodeTraced)) return Disable();
-  compat::Frame* f = compat::CurrentFrame(PyThreadState_Get());
-  compat::Frame* caller = f != nullptr ? compat::CallerOfRunningFrame(f) : nullptr;
-  const int line = Recorder::FrameLine(t, caller);
+// A start event of traced code: a call (PY_START) or a resume (PY_RESUME),
+// with the line its caller is at. The starting frame is the thread's top
+// frame (the event runs in it, at its RESUME).
+inline int CallLine(PyThreadState* ts, ThreadState* t, compat::Frame** caller) {
+  compat::Frame* f = compat::TopFrame(ts);
+  *caller = f != nullptr ? compat::CallerOfRunningFrame(f) : nullptr;
+  return Recorder::FrameLine(t, *caller);
+}
+
+[[gnu::noinline]] PyObject* RecordStart(PyThreadState* ts, ThreadState* t,
+                                        uint64_t word, EventKind kind) {
+  compat::Frame* caller;
+  const int line = CallLine(ts, t, &caller);
   const uint32_t id = CodeFunctionId(word);
   t->events->Append(kind, id, static_cast<uint32_t>(line));
   if (EtwEmitter* etw = Recorder::etw())
@@ -49,45 +70,76 @@ PyObject* OnStart(EventKind kind, PyObject* const* args, Py_ssize_t nargs) {
   Py_RETURN_NONE;
 }
 
-PyObject* OnExit(EventKind kind, PyObject* const* args, Py_ssize_t nargs,
-                 bool can_disable) {
+[[gnu::noinline]] PyObject* RecordExit(ThreadState* t, uint64_t word,
+                                       EventKind kind) {
+  t->events->Append(kind, CodeFunctionId(word), 0);
+  if (EtwEmitter* etw = Recorder::etw())
+    etw->OnExit(t->etw_open, CodeFunctionId(word));
+  Py_RETURN_NONE;
+}
+
+// The general paths, for everything the hot path's test leaves out.
+[[gnu::noinline]] PyObject* StartSlow(EventKind kind, PyObject* const* args,
+                                      Py_ssize_t nargs) {
   ThreadState* t;
   uint64_t word;
-  if (nargs < 2 || !Lookup(args[0], &t, &word)) Py_RETURN_NONE;
+  if (!Lookup(args, nargs, &t, &word)) Py_RETURN_NONE;
+  if (!(word & kCodeTraced)) return Disable();
+  return RecordStart(PyThreadState_Get(), t, word, kind);
+}
+
+[[gnu::noinline]] PyObject* ExitSlow(EventKind kind, PyObject* const* args,
+                                     Py_ssize_t nargs, bool can_disable) {
+  ThreadState* t;
+  uint64_t word;
+  if (!Lookup(args, nargs, &t, &word)) Py_RETURN_NONE;
   if (!(word & kCodeTraced)) {
     if (can_disable) return Disable();
     Py_RETURN_NONE;
   }
-  t->events->Append(kind, CodeFunctionId(word), 0);
-  if (EtwEmitter* etw = Recorder::etw()) etw->OnExit(t->etw_open, CodeFunctionId(word));
+  return RecordExit(t, word, kind);
+}
+
+// The callbacks' entry points (vectorcall functions). The hot path calls
+// nothing it must come back from, so it needs no stack frame: with the gate
+// open (which means no ETW too), the TSC clock and room in the chunk it
+// records inline; anything else is a tail call into the general path.
+template <EventKind kKind>
+PyObject* OnStart(PyObject*, PyObject* const* args, size_t nargsf, PyObject*) {
+  PyThreadState* ts = PyThreadState_Get();
+  ThreadState* t = tls_state;
+  const uint64_t word = ReadyWord(t, args, PyVectorcall_NARGS(nargsf));
+  if (word == 0) [[unlikely]]
+    return StartSlow(kKind, args, PyVectorcall_NARGS(nargsf));
+  compat::Frame* caller;
+  const int line = CallLine(ts, t, &caller);
+  if (!t->events->TryAppend(kKind, CodeFunctionId(word),
+                            static_cast<uint32_t>(line))) [[unlikely]]
+    return RecordStart(ts, t, word, kKind);
   Py_RETURN_NONE;
 }
 
-PyObject* PyStart(PyObject*, PyObject* const* a, Py_ssize_t n) {
-  return OnStart(EventKind::kCall, a, n);
+template <EventKind kKind, bool kCanDisable>
+PyObject* OnExit(PyObject*, PyObject* const* args, size_t nargsf, PyObject*) {
+  ThreadState* t = tls_state;
+  const uint64_t word = ReadyWord(t, args, PyVectorcall_NARGS(nargsf));
+  if (word == 0) [[unlikely]]
+    return ExitSlow(kKind, args, PyVectorcall_NARGS(nargsf), kCanDisable);
+  if (!t->events->TryAppend(kKind, CodeFunctionId(word), 0)) [[unlikely]]
+    return RecordExit(t, word, kKind);
+  Py_RETURN_NONE;
 }
-PyObject* PyResume(PyObject*, PyObject* const* a, Py_ssize_t n) {
-  return OnStart(EventKind::kResume, a, n);
-}
-PyObject* PyThrow(PyObject*, PyObject* const* a, Py_ssize_t n) {
+
+PyObject* PyThrow(PyObject*, PyObject* const* a, size_t nargsf, PyObject*) {
   // An exception thrown into a suspended generator resumes it. Not
   // disableable.
   ThreadState* t;
   uint64_t word;
-  if (n < 2 || !Lookup(a[0], &t, &word) || !(word & kCodeTraced))
-    Py_RETURN_NONE;
+  const Py_ssize_t n = PyVectorcall_NARGS(nargsf);
+  if (!Lookup(a, n, &t, &word) || !(word & kCodeTraced)) Py_RETURN_NONE;
   t->events->Append(EventKind::kResume, CodeFunctionId(word), 0);
   if (EtwEmitter* etw = Recorder::etw()) etw->OnCall(t->etw_open, CodeFunctionId(word), 0, 0);
   Py_RETURN_NONE;
-}
-PyObject* PyReturn(PyObject*, PyObject* const* a, Py_ssize_t n) {
-  return OnExit(EventKind::kReturn, a, n, true);
-}
-PyObject* PyYield(PyObject*, PyObject* const* a, Py_ssize_t n) {
-  return OnExit(EventKind::kYield, a, n, true);
-}
-PyObject* PyUnwind(PyObject*, PyObject* const* a, Py_ssize_t n) {
-  return OnExit(EventKind::kUnwind, a, n, false);
 }
 
 PyObject* CEvent(EventKind kind, PyObject* const* a, Py_ssize_t n) {
@@ -124,11 +176,9 @@ PyObject* CEvent(EventKind kind, PyObject* const* a, Py_ssize_t n) {
   }
   Py_RETURN_NONE;
 }
-PyObject* Call(PyObject*, PyObject* const* a, Py_ssize_t n) {
-  return CEvent(EventKind::kCCall, a, n);
-}
-PyObject* CReturn(PyObject*, PyObject* const* a, Py_ssize_t n) {
-  return CEvent(EventKind::kCReturn, a, n);
+template <EventKind kKind>
+PyObject* OnCEvent(PyObject*, PyObject* const* a, size_t nargsf, PyObject*) {
+  return CEvent(kKind, a, PyVectorcall_NARGS(nargsf));
 }
 
 // The callbacks, as sys.monitoring sees them: objects of a minimal type
@@ -137,17 +187,10 @@ PyObject* CReturn(PyObject*, PyObject* const* a, Py_ssize_t n) {
 // budget around every event ("while calling a Python object"), which
 // moves RecursionError by one level in recursion through C code, and costs
 // a few instructions per event.
-using Handler = PyObject* (*)(PyObject*, PyObject* const*, Py_ssize_t);
 struct Callback {
   PyObject_HEAD
   vectorcallfunc vectorcall;
 };
-
-template <Handler H>
-PyObject* Dispatch(PyObject* self, PyObject* const* args, size_t nargsf,
-                   PyObject*) {
-  return H(self, args, PyVectorcall_NARGS(nargsf));
-}
 
 PyTypeObject g_callback_type = {
     PyVarObject_HEAD_INIT(nullptr, 0) "tracestore._MonitoringCallback",
@@ -160,15 +203,15 @@ struct CallbackDef {
   bool c_event;
 };
 const CallbackDef kCallbacks[] = {
-    {"PY_START", Dispatch<PyStart>, false},
-    {"PY_RESUME", Dispatch<PyResume>, false},
-    {"PY_THROW", Dispatch<PyThrow>, false},
-    {"PY_RETURN", Dispatch<PyReturn>, false},
-    {"PY_YIELD", Dispatch<PyYield>, false},
-    {"PY_UNWIND", Dispatch<PyUnwind>, false},
-    {"CALL", Dispatch<Call>, true},
-    {"C_RETURN", Dispatch<CReturn>, true},
-    {"C_RAISE", Dispatch<CReturn>, true},
+    {"PY_START", OnStart<EventKind::kCall>, false},
+    {"PY_RESUME", OnStart<EventKind::kResume>, false},
+    {"PY_THROW", PyThrow, false},
+    {"PY_RETURN", OnExit<EventKind::kReturn, true>, false},
+    {"PY_YIELD", OnExit<EventKind::kYield, true>, false},
+    {"PY_UNWIND", OnExit<EventKind::kUnwind, false>, false},
+    {"CALL", OnCEvent<EventKind::kCCall>, true},
+    {"C_RETURN", OnCEvent<EventKind::kCReturn>, true},
+    {"C_RAISE", OnCEvent<EventKind::kCReturn>, true},
 };
 
 // A new callback object for `def`, or nullptr with an exception set.

@@ -5,7 +5,7 @@
 // The ids CPython names belong to other tools that users run beside the
 // recorder: DEBUGGER_ID 0 (pdb, IDE debuggers), COVERAGE_ID 1 (coverage.py),
 // PROFILER_ID 2 (cProfile), OPTIMIZER_ID 5. The recorder takes the first
-// free one of the two unnamed ids, 4 then 3, so those tools keep working
+// free one of the two unnamed ids, 3 then 4, so those tools keep working
 // while it records; if both are taken, recording says so and does not
 // start.
 //

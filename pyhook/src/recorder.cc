@@ -130,10 +130,14 @@ class SlowPath {
     if (t_ != nullptr) {
       was_ = t_->busy;
       t_->busy = true;
+      Recorder::Regate(t_);
     }
   }
   ~SlowPath() {
-    if (t_ != nullptr) t_->busy = was_;
+    if (t_ != nullptr) {
+      t_->busy = was_;
+      Recorder::Regate(t_);
+    }
   }
 
  private:
@@ -148,6 +152,7 @@ void Recorder::TryName(ThreadState* t) {
   Recorder* r = current();
   if (r == nullptr || t->events == nullptr || t->busy) {
     t->name_tries = 0;
+    Regate(t);
     return;
   }
   std::string name;
@@ -161,6 +166,7 @@ void Recorder::TryName(ThreadState* t) {
   } else {
     --t->name_tries;  // at 0: named at Stop if still alive
   }
+  Regate(t);
 }
 
 bool Recorder::SetQuiet(bool quiet) {
@@ -173,13 +179,17 @@ bool Recorder::SetQuiet(bool quiet) {
   }
   const bool was = t->busy;
   t->busy = quiet;
+  Regate(t);
   return was;
 }
 
 ThreadState* Recorder::ThisThreadSlow() {
   ThreadState* t = tls_state;
   const uint32_t s = session();
-  if (t != nullptr && t->session == s) return t->events ? t : nullptr;
+  if (t != nullptr && t->session == s) {
+    if (t->name_tries != 0) TryName(t);
+    return t->events ? t : nullptr;
+  }
   Recorder* r = current();
   if (r == nullptr) return nullptr;
   if (t == nullptr) {
@@ -324,11 +334,11 @@ uint32_t Recorder::CFunctionId(PyObject* callable) {
   return id;
 }
 
-int Recorder::LineSlow(ThreadState::LineSlot& slot, PyCodeObject* code,
-                       int lasti) {
+int Recorder::LineSlow(ThreadState::LineSlot& slot, const void* key,
+                       PyCodeObject* code, int lasti) {
   const int line =
       lasti < 0 ? code->co_firstlineno : PyCode_Addr2Line(code, lasti);
-  slot = {code, lasti, line};
+  slot = {key, line};
   return line;
 }
 

@@ -64,23 +64,35 @@ inline int CodeBodyStart(uint64_t v) {
   return static_cast<int>((v >> 2) & kCodeBodyStartMax);
 }
 inline uint16_t CodeSession(uint64_t v) { return static_cast<uint16_t>(v >> 48); }
+// The bits of a word ThreadState::traced_word is compared with.
+inline constexpr uint64_t kCodeSessionAndState = 0xffff000000000003ull;
 
 // Per-thread state. One per OS thread for the thread's whole life (freed by a
 // pthread key destructor), reset when a new session starts.
+//
+// `gate` is the hot path's one test: it equals the session number exactly
+// when the thread records in that session with nothing else to look at (set
+// up, has a writer, not busy, its name known, no ETW sink to feed).
+// Everything that changes one of those calls Recorder::Regate.
+inline constexpr uint32_t kGateClosed = 0xffffffffu;
 struct ThreadState {
+  uint32_t gate = kGateClosed;
   uint32_t session = 0;           // session this state was set up for
   EventWriter* events = nullptr;  // nullptr: this thread is not recorded
+  // The co_extra word bits a traced code object of this session has
+  // (session << 48 | kCodeTraced), for a one-compare test of a word.
+  uint64_t traced_word = 0;
   uint32_t thread_index = 0;
   int32_t os_tid = 0;
   std::vector<uint32_t> etw_open;  // calls pushed to ETW, not yet popped
   uint16_t name_tries = 0;        // > 0: name unknown yet; tries left
   bool busy = false;              // inside a slow path (recursion guard)
+  // Instruction address -> line, direct-mapped (compat::InstrKey).
   struct LineSlot {
-    const void* code;
-    int lasti;
+    const void* key;
     int line;
   };
-  LineSlot lines[256] = {};       // (code, offset) -> line, direct-mapped
+  LineSlot lines[256] = {};
 };
 
 // The calling thread's state; nullptr until a hook first ran on it.
@@ -157,18 +169,23 @@ class Recorder {
   }
 
   // This thread's state for the active session: set up on first use. Returns
-  // nullptr when no session is active or the thread is not recorded.
+  // nullptr when no session is active or the thread is not recorded (a
+  // busy thread's state is returned: callers check `busy`).
   static ThreadState* ThisThread() {
     ThreadState* t = tls_state;
-    if (t != nullptr && t->session == session_.load(std::memory_order_relaxed))
-        [[likely]] {
-      if (t->name_tries != 0) [[unlikely]]
-        TryName(t);
-      return t->events != nullptr ? t : nullptr;
-    }
+    if (t != nullptr && t->gate == session_.load(std::memory_order_relaxed))
+        [[likely]]
+      return t;
     return ThisThreadSlow();
   }
   static ThreadState* ThisThreadSlow();
+  // Recomputes t->gate after a change to what it summarises.
+  static void Regate(ThreadState* t) {
+    const bool open = t->events != nullptr && !t->busy && t->name_tries == 0 &&
+                      etw() == nullptr;
+    t->gate = open ? t->session : kGateClosed;
+    t->traced_word = (uint64_t{static_cast<uint16_t>(t->session)} << 48) | kCodeTraced;
+  }
   // A thread whose name was unknown when it was first seen (threading
   // registers it a few calls later): looks again, a bounded number of times.
   static void TryName(ThreadState* t);
@@ -190,23 +207,30 @@ class Recorder {
   // The line `frame` is at, through the thread's cache (0 for no frame).
   static int FrameLine(ThreadState* t, compat::Frame* frame) {
     if (frame == nullptr) return 0;
+    const void* key = compat::InstrKey(frame);
+    ThreadState::LineSlot& slot = Slot(t, key);
+    if (slot.key == key) [[likely]]
+      return slot.line;
     PyCodeObject* code = compat::FrameCode(frame);
-    return code != nullptr ? Line(t, code, compat::FrameLastiBytes(frame)) : 0;
+    return code != nullptr ? LineSlow(slot, key, code, compat::FrameLastiBytes(frame))
+                           : 0;
   }
   // A function id for a C function object (PyCFunction), 0 if not traced.
   uint32_t CFunctionId(PyObject* callable);
 
   // The line of `code` at byte offset `lasti`, through the thread's cache.
   static int Line(ThreadState* t, PyCodeObject* code, int lasti) {
-    const uintptr_t h = (reinterpret_cast<uintptr_t>(code) >> 6) +
-                        static_cast<uintptr_t>(lasti);
-    ThreadState::LineSlot& slot = t->lines[h & 255];
-    if (slot.code == code && slot.lasti == lasti) [[likely]]
+    const void* key = compat::InstrKey(code, lasti);
+    ThreadState::LineSlot& slot = Slot(t, key);
+    if (slot.key == key) [[likely]]
       return slot.line;
-    return LineSlow(slot, code, lasti);
+    return LineSlow(slot, key, code, lasti);
   }
-  static int LineSlow(ThreadState::LineSlot& slot, PyCodeObject* code,
-                      int lasti);
+  static ThreadState::LineSlot& Slot(ThreadState* t, const void* key) {
+    return t->lines[(reinterpret_cast<uintptr_t>(key) >> 1) & 255];
+  }
+  static int LineSlow(ThreadState::LineSlot& slot, const void* key,
+                      PyCodeObject* code, int lasti);
 
   // Records a mark on the current thread (stack_sample: also a
   // PythonStackSample event). GIL held.

@@ -68,8 +68,22 @@ class BesideOtherTools(TempDirTest):
                 self.assertIsNone(m.get_tool(tool), tool)
                 m.use_tool_id(tool, "other")
                 m.free_tool_id(tool)
-            self.assertEqual(m.get_tool(4), "tracestore")
-        self.assertIsNone(m.get_tool(4))
+            self.assertEqual(m.get_tool(3), "tracestore")
+        self.assertIsNone(m.get_tool(3))
+
+    @unittest.skipIf(sys.version_info < (3, 12), "sys.monitoring is 3.12+")
+    def test_other_unnamed_tool_id_when_one_is_taken(self):
+        m = sys.monitoring
+        m.use_tool_id(3, "other")
+        try:
+            with tracestore.tracing(self.path("m4.trace"), quiet=True,
+                                    hook="monitoring"):
+                self.assertEqual(m.get_tool(4), "tracestore")
+                for i in range(5):
+                    target(i)
+            self.assertEqual(calls_of(Trace(self.path("m4.trace")), "target"), 5)
+        finally:
+            m.free_tool_id(3)
 
 
 if __name__ == "__main__":

@@ -70,13 +70,22 @@ class StoreWriter {
   // Appends one record. R must be the store's record type.
   template <class R>
   inline void Append(const R& record) {
+    if (TryAppend(record)) [[likely]]
+      return;
+    if (NextChunk()) TryAppend(record);  // a fresh chunk has room
+  }
+  // Appends one record if the current chunk has room for it (true), else
+  // does nothing (false): Append without its out-of-line call, for hot
+  // paths that must not need a stack frame.
+  template <class R>
+  inline bool TryAppend(const R& record) {
     static_assert(std::is_trivially_copyable_v<R>);
-    if (cur_ == end_) [[unlikely]] {
-      if (!NextChunk()) return;
-    }
+    if (cur_ == end_) [[unlikely]]
+      return false;
     std::memcpy(cur_, &record, sizeof(R));
     cur_ += sizeof(R);
     Publish(++count_);
+    return true;
   }
 
   // Appends raw bytes to a byte store (record_bytes == 1), across chunks.

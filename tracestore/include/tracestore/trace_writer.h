@@ -100,6 +100,20 @@ class EventWriter {
         format::PackTimeKind(clock_.Now() - start_ticks_, kind), function,
         value});
   }
+  // Append, when it needs no call (the clock is the TSC and the chunk has
+  // room): true. False means nothing was recorded; call Append.
+  inline bool TryAppend(format::EventKind kind, uint32_t function,
+                        uint32_t value) {
+#if TRACESTORE_HAVE_RDTSC
+    if (clock_.source() != format::ClockSource::kTsc) [[unlikely]]
+      return false;
+    return store_->TryAppend(format::EventRecord{
+        format::PackTimeKind(__rdtsc() - start_ticks_, kind), function, value});
+#else
+    (void)kind, (void)function, (void)value;
+    return false;
+#endif
+  }
   // Records an event with a time taken earlier (ticks since trace start).
   inline void AppendAt(uint64_t ticks, format::EventKind kind,
                        uint32_t function, uint32_t value) {
