@@ -189,8 +189,8 @@ struct Data {
             "CREATE TABLE calls_t(id INTEGER PRIMARY KEY, thread_id INTEGER,"
             " depth INTEGER, parent_id INTEGER, function_id INTEGER, name TEXT,"
             " module TEXT, file TEXT, line INTEGER, call_line INTEGER,"
-            " ts INTEGER, dur INTEGER, self_dur INTEGER, kind TEXT,"
-            " recursive INTEGER);"
+            " ts INTEGER, dur INTEGER, self_dur INTEGER,"
+            " starts_before_window INTEGER, kind TEXT, recursive INTEGER);"
             "INSERT INTO calls_t SELECT * FROM tracestore_calls(" +
             p + ");");
   }

@@ -50,7 +50,6 @@ class CallsCursor : public TableCursor {
     scan_.reset();
     time_ = view.time();
     reader_ = &view.reader();
-    functions_ = reader_->functions();
     const CallTree& tree = c.filter.by_function && !c.filter.empty
                                ? view.calls_by_function()
                                : view.calls();
@@ -120,38 +119,27 @@ class CallsCursor : public TableCursor {
       case kRecursive:
         ResultInt(ctx, s.recursive() ? 1 : 0);
         return;
-      default:
-        break;
-    }
-    // Columns of the function.
-    if (s.function == 0 || s.function > functions_.size()) {
-      sqlite3_result_null(ctx);
-      return;
-    }
-    const format::FunctionRecord& f = functions_[s.function - 1];
-    switch (column) {
       case kName:
-        ResultText(ctx, reader_->String(f.qualname));
-        break;
+        return ResultFunctionColumn(ctx, *reader_, s.function,
+                                    FunctionColumn::kName);
       case kModule:
-        ResultText(ctx, reader_->String(f.module));
-        break;
+        return ResultFunctionColumn(ctx, *reader_, s.function,
+                                    FunctionColumn::kModule);
       case kFile:
-        ResultText(ctx, reader_->String(f.file));
-        break;
+        return ResultFunctionColumn(ctx, *reader_, s.function,
+                                    FunctionColumn::kFile);
       case kLine:
-        ResultInt(ctx, f.first_line);
-        break;
+        return ResultFunctionColumn(ctx, *reader_, s.function,
+                                    FunctionColumn::kLine);
       default:
         sqlite3_result_null(ctx);
-        break;
+        return;
     }
   }
 
  private:
   TimeScale time_;
   const TraceReader* reader_ = nullptr;
-  std::span<const format::FunctionRecord> functions_;
   std::optional<CallScan> scan_;
 };
 

@@ -39,7 +39,6 @@ class LinesCursor : public TableCursor {
     i_ = 0;
     time_ = view.time();
     reader_ = &view.reader();
-    functions_ = reader_->functions();
     const ScanFilter& f = c.filter;
     if (f.empty) return absl::OkStatus();
     uint32_t lo = 0, hi = UINT32_MAX;
@@ -81,34 +80,24 @@ class LinesCursor : public TableCursor {
       case kTimeInCalls:
         ResultInt(ctx, time_.ToNs(r.stat.call_ticks));
         return;
-      default:
-        break;
-    }
-    if (r.function == 0 || r.function > functions_.size()) {
-      sqlite3_result_null(ctx);
-      return;
-    }
-    const format::FunctionRecord& f = functions_[r.function - 1];
-    switch (column) {
       case kName:
-        ResultText(ctx, reader_->String(f.qualname));
-        break;
+        return ResultFunctionColumn(ctx, *reader_, r.function,
+                                    FunctionColumn::kName);
       case kModule:
-        ResultText(ctx, reader_->String(f.module));
-        break;
+        return ResultFunctionColumn(ctx, *reader_, r.function,
+                                    FunctionColumn::kModule);
       case kFile:
-        ResultText(ctx, reader_->String(f.file));
-        break;
+        return ResultFunctionColumn(ctx, *reader_, r.function,
+                                    FunctionColumn::kFile);
       default:
         sqlite3_result_null(ctx);
-        break;
+        return;
     }
   }
 
  private:
   TimeScale time_;
   const TraceReader* reader_ = nullptr;
-  std::span<const format::FunctionRecord> functions_;
   std::vector<LineTimes::Row> rows_;
   size_t i_ = 0;
 };

@@ -125,30 +125,21 @@ class ProfileCursor : public TableCursor {
       case kPfSelfDur:
         ResultInt(ctx, r.self_ns);
         return;
-      default:
-        break;
-    }
-    if (r.function == 0 || r.function > functions_.size()) {
-      sqlite3_result_null(ctx);
-      return;
-    }
-    const format::FunctionRecord& f = functions_[r.function - 1];
-    switch (column) {
       case kPfName:
-        ResultText(ctx, reader_->String(f.qualname));
-        break;
+        return ResultFunctionColumn(ctx, *reader_, r.function,
+                                    FunctionColumn::kName);
       case kPfModule:
-        ResultText(ctx, reader_->String(f.module));
-        break;
+        return ResultFunctionColumn(ctx, *reader_, r.function,
+                                    FunctionColumn::kModule);
       case kPfFile:
-        ResultText(ctx, reader_->String(f.file));
-        break;
+        return ResultFunctionColumn(ctx, *reader_, r.function,
+                                    FunctionColumn::kFile);
       case kPfLine:
-        ResultInt(ctx, f.first_line);
-        break;
+        return ResultFunctionColumn(ctx, *reader_, r.function,
+                                    FunctionColumn::kLine);
       default:
         sqlite3_result_null(ctx);
-        break;
+        return;
     }
   }
 

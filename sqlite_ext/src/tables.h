@@ -102,6 +102,31 @@ inline void ResultInt(sqlite3_context* ctx, uint64_t v) {
   sqlite3_result_int64(ctx, static_cast<sqlite3_int64>(v));
 }
 
+// The columns a row takes from its function (calls, lines, profile): the
+// qualified name, module, file and first line of function `id`, NULL when
+// the trace names no such function.
+enum class FunctionColumn { kName, kModule, kFile, kLine };
+inline void ResultFunctionColumn(sqlite3_context* ctx,
+                                 const TraceReader& reader, uint32_t id,
+                                 FunctionColumn column) {
+  const auto functions = reader.functions();
+  if (id == 0 || id > functions.size()) {
+    sqlite3_result_null(ctx);
+    return;
+  }
+  const format::FunctionRecord& f = functions[id - 1];
+  switch (column) {
+    case FunctionColumn::kName:
+      return ResultText(ctx, reader.String(f.qualname));
+    case FunctionColumn::kModule:
+      return ResultText(ctx, reader.String(f.module));
+    case FunctionColumn::kFile:
+      return ResultText(ctx, reader.String(f.file));
+    case FunctionColumn::kLine:
+      return ResultInt(ctx, f.first_line);
+  }
+}
+
 }  // namespace tracestore::sql::internal
 
 #endif  // TRACESTORE_SQLITE_EXT_TABLES_H_
