@@ -337,7 +337,8 @@ class SingleAndBadTest(unittest.TestCase):
         self.assertEqual(r.returncode, 0, r.stderr)
         self.assertEqual(r.stdout.splitlines()[0],
                          "id,thread_id,depth,parent_id,function_id,name,"
-                         "module,file,line,call_line,ts,dur,self_dur")
+                         "module,file,line,call_line,ts,dur,self_dur,"
+                         "starts_before_window,kind,recursive")  # no pid
         r = run([CLI, "info", trace])
         self.assertNotIn("processes", r.stdout)
         r = run([CLI, "verify", trace])
