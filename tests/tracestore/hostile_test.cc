@@ -243,15 +243,18 @@ TEST(Hostile, HugeThreadsStoreOpensFast) {
   EXPECT_FALSE(report->ok());
   std::fprintf(stderr, "100,000 threads: open %.3f s, refresh %.3f s, "
                "verify %.3f s\n", open_s, refresh_s, verify_s);
+  // What this guards is the complexity, not a speed: a quadratic open took
+  // 20 s here, linear ones 0.2 s. The bounds sit far from both, so that a
+  // loaded machine (ctest -j2 beside CPython's suites) cannot fail them.
   // Under a sanitizer every allocation costs several times more.
 #ifdef TS_ASAN
   constexpr double kSlowdown = 4;
 #else
   constexpr double kSlowdown = 1;
 #endif
-  EXPECT_LT(open_s, 1.0 * kSlowdown);
-  EXPECT_LT(refresh_s, 0.1 * kSlowdown);
-  EXPECT_LT(verify_s, 1.0 * kSlowdown);
+  EXPECT_LT(open_s, 5.0 * kSlowdown);
+  EXPECT_LT(refresh_s, 1.0 * kSlowdown);
+  EXPECT_LT(verify_s, 5.0 * kSlowdown);
   // The commands too, and each says so in a few lines, not 100,000.
   for (const std::string& cmd :
        {"info " + t, "verify " + t,
@@ -262,7 +265,7 @@ TEST(Hostile, HugeThreadsStoreOpensFast) {
                          std::chrono::steady_clock::now() - start)
                          .count();
     SCOPED_TRACE(cmd + "\n" + r.output.substr(0, 2000));
-    EXPECT_LT(s, 5.0 * kSlowdown);
+    EXPECT_LT(s, 10.0 * kSlowdown);
     EXPECT_NE(r.status, 0);
     EXPECT_LT(std::count(r.output.begin(), r.output.end(), '\n'), 120);
     EXPECT_THAT(r.output, HasSubstr("more"));
