@@ -392,17 +392,7 @@ bool SqliteExport::WriteInfo() {
   return true;
 }
 
-std::string SqliteExport::RunTree() {
-  if (options_.min_dur_ns != 0)
-    return "--min-dur: the sqlite export of a process tree copies every call"
-           " (export one process's trace, TRACE/child-PID.trace, to filter)";
-  if (!Exec("PRAGMA journal_mode=OFF; PRAGMA synchronous=OFF;"
-            " PRAGMA page_size=8192; PRAGMA locking_mode=EXCLUSIVE; BEGIN"))
-    return error_;
-  Stmt pin(Prepare("SELECT 1 FROM tracestore_events(?1)"));
-  if (!pin) return error_;
-  sqlite3_bind_text(pin.get(), 1, path_.c_str(), -1, SQLITE_TRANSIENT);
-  if (sqlite3_step(pin.get()) == SQLITE_ERROR) return Error();
+std::string SqliteExport::RunTree(Stmt& pin) {
   // Event and call ids are unique over the tree; the others are each
   // process's own.
   if (!CopyTable("events", "tracestore_events", kEventsColumns, Ids::kTree) ||
@@ -430,7 +420,9 @@ std::string SqliteExport::RunTree() {
 }
 
 std::string SqliteExport::Run() {
-  if (multi_process_) return RunTree();
+  if (multi_process_ && options_.min_dur_ns != 0)
+    return "--min-dur: the sqlite export of a process tree copies every call"
+           " (export one process's trace, TRACE/child-PID.trace, to filter)";
   // No journal (a failed export is deleted); SQLite's default page cache
   // (2 MiB; a bigger one measured no faster and the index builds' sorter
   // grows with it): memory stays bounded by it and by the call depth,
@@ -445,6 +437,7 @@ std::string SqliteExport::Run() {
   if (!pin) return error_;
   sqlite3_bind_text(pin.get(), 1, path_.c_str(), -1, SQLITE_TRANSIENT);
   if (sqlite3_step(pin.get()) == SQLITE_ERROR) return Error();
+  if (multi_process_) return RunTree(pin);
   // Events: a closed trace cannot change, so the SQL table's scan (an
   // INSERT ... SELECT, faster than binding each row) reads what `reader_`
   // reads; a live one is copied from `reader_`, the calls' snapshot.

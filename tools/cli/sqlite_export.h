@@ -61,7 +61,9 @@ class SqliteExport {
   // tree (a pid column added), or each process (the key becomes (pid, id)).
   enum class Ids { kNone, kTree, kPerProcess };
 
-  std::string RunTree();
+  // A trace of many processes, after Run's set-up (`pin` holds the
+  // snapshot).
+  std::string RunTree(Stmt& pin);
   std::string Finish(Stmt& pin);
   bool Exec(const std::string& sql);
   sqlite3_stmt* Prepare(const std::string& sql);
