@@ -415,25 +415,11 @@ int RunExport(const std::vector<std::string>& args) {
     bar.Update(done, total);
   };
   {
-    sqlite3* raw = nullptr;
-    const int rc =
-        sqlite3_open_v2(temp.c_str(), &raw,
-                        SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
-                            SQLITE_OPEN_NOMUTEX,  // one thread
-                        nullptr);
-    std::unique_ptr<sqlite3, DbCloser> db(raw);
-    if (rc != SQLITE_OK) {
-      error = absl::StrCat("cannot create ", temp, ": ",
-                           raw ? sqlite3_errmsg(raw) : "out of memory");
-    } else if (sql::RegisterTables(db.get()) != SQLITE_OK) {
-      error = sqlite3_errmsg(db.get());
-    } else {
-      SqliteExport exporter(db.get(), trace, **reader, ended, options,
-                            multi_process);
-      error = exporter.Run();
-      counts = exporter.counts();
-      stats = exporter.stats();
-    }
+    SqliteExport exporter(temp, trace, **reader, ended, options,
+                          multi_process);
+    error = exporter.Run();
+    counts = exporter.counts();
+    stats = exporter.stats();
   }
   bar.Done();
   if (error.empty()) error = Publish(temp, output, force);

@@ -8,14 +8,14 @@
 // and call ids are unique over the tree; functions, threads, marks, lines
 // and profile are keyed by (pid, id)), plus a processes table.
 //
-// Streamed, in memory bounded by the call depth and SQLite's page cache:
-// events are copied in id order (SQLite appends; from the SQL table for a
-// closed trace, from the reader for a live one), calls are written as they
-// close from the library's call walk (StreamCalls in export/export.h:
-// --min-dur applies), the small tables through the SQL tables, all from
-// one snapshot of a live trace.
+// Streamed, in bounded memory. One process's events and calls, with their
+// indexes, are written as b-trees straight into the file
+// (sqlite_bulk_tables.h: the reader's snapshot, calls from the library's
+// call walk, StreamCalls in export/export.h: --min-dur applies); then
+// SQLite opens it and adds the small tables through the SQL tables (at
+// least what the reader saw of a live trace), the profile and trace_info.
 //
-//   SqliteExport e(db, "run.trace", **reader, ended, options);
+//   SqliteExport e("out.db", "run.trace", **reader, ended, options);
 //   std::string error = e.Run();          // "" on success
 //   e.counts();                           // {"8202 events", "4101 calls", ...}
 
@@ -27,6 +27,7 @@
 #include <string>
 #include <vector>
 
+#include "sqlite_bulk_tables.h"
 #include "sqlite_ext/tracestore_sqlite.h"
 #include "tracestore/export/export.h"
 #include "tracestore/trace_reader.h"
@@ -35,12 +36,13 @@ namespace tracestore::cli {
 
 class SqliteExport {
  public:
-  // `db` has the tracestore tables registered (sql::RegisterTables).
+  // Creates the database `db_path` (replacing what is there).
   // `multi_process`: the trace has child processes' traces.
-  SqliteExport(sqlite3* db, std::string trace_path, const TraceReader& reader,
+  SqliteExport(std::string db_path, std::string trace_path,
+               const TraceReader& reader,
                std::span<const uint64_t> thread_ended,
                const ExportOptions& options, bool multi_process = false)
-      : db_(db),
+      : db_path_(std::move(db_path)),
         path_(std::move(trace_path)),
         reader_(reader),
         ended_(thread_ended),
@@ -53,6 +55,9 @@ class SqliteExport {
   const ExportStats& stats() const { return stats_; }
 
  private:
+  struct DbCloser {
+    void operator()(sqlite3* db) const { sqlite3_close_v2(db); }
+  };
   struct StmtFinalizer {
     void operator()(sqlite3_stmt* s) const { sqlite3_finalize(s); }
   };
@@ -68,15 +73,14 @@ class SqliteExport {
   bool Exec(const std::string& sql);
   sqlite3_stmt* Prepare(const std::string& sql);
   std::string Error();
-  bool CopyEvents();
-  bool CopyCalls();
   bool CopyTable(const char* name, const char* function, std::string columns,
                  Ids ids = Ids::kNone);
-  template <class Map>
-  bool WriteProfile(const Map& profile);
+  bool WriteProfile(const absl::btree_map<uint32_t, ProfileRow>& profile);
   bool WriteInfo();
 
-  sqlite3* db_;
+  std::string db_path_;
+  // Declared before the statements that use it, closed after them.
+  std::unique_ptr<sqlite3, DbCloser> db_;
   std::string path_;
   const TraceReader& reader_;
   std::span<const uint64_t> ended_;

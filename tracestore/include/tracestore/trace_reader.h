@@ -19,8 +19,10 @@
 // Refresh() until the writer creates it. A thread's events store that
 // failed to open is not tried again.
 //
-// Thread-safety: one thread at a time; spans are valid until the next
-// Refresh() that reports a remap (generation() changed) or destruction.
+// Thread-safety: Refresh() one thread at a time, with nothing else running;
+// the const methods only read the mappings and may run on many threads at
+// once. Spans are valid until the next Refresh() that reports a remap
+// (generation() changed) or destruction.
 
 #ifndef TRACESTORE_TRACE_READER_H_
 #define TRACESTORE_TRACE_READER_H_
