@@ -49,6 +49,36 @@ void PutVarint(std::string* out, uint64_t v) {
   out->append(reinterpret_cast<const char*>(b), n);
 }
 
+// The same into p (room for 9 bytes); returns its length.
+size_t PutVarint(char* p, uint64_t v) {
+  if (v < 0x80) {
+    *p = static_cast<char>(v);
+    return 1;
+  }
+  std::string s;
+  PutVarint(&s, v);
+  std::memcpy(p, s.data(), s.size());
+  return s.size();
+}
+
+// A varint's value and length, read at p.
+uint64_t GetVarint(const char* p, size_t* length) {
+  uint64_t v = 0;
+  for (size_t i = 0; i < 9; ++i) {
+    const uint8_t b = static_cast<uint8_t>(p[i]);
+    if (i == 8) {
+      *length = 9;
+      return (v << 8) | b;
+    }
+    v = (v << 7) | (b & 0x7f);
+    if (!(b & 0x80)) {
+      *length = i + 1;
+      return v;
+    }
+  }
+  return v;  // not reached
+}
+
 void PutBig(char* p, uint64_t v, int bytes) {
   for (int i = bytes - 1; i >= 0; --i, v >>= 8) p[i] = static_cast<char>(v);
 }
@@ -85,6 +115,12 @@ size_t SqliteRecord::size() const {
   return HeaderLength(header_.n) + body_.n;
 }
 
+void SqliteRecord::EncodeTo(char* out) const {
+  out += PutVarint(out, HeaderLength(header_.n));
+  std::memcpy(out, header_.bytes.data(), header_.n);
+  std::memcpy(out + header_.n, body_.bytes.data(), body_.n);
+}
+
 void SqliteRecord::Encode(std::string* out) const {
   PutVarint(out, HeaderLength(header_.n));
   out->append(header_.view());
@@ -102,11 +138,15 @@ bool SqliteFileWriter::Page::Fits(size_t cell) const {
          kUsable;
 }
 
-void SqliteFileWriter::Page::Put(std::string_view cell) {
-  content -= static_cast<uint32_t>(cell.size());
-  std::memcpy(bytes.data() + content, cell.data(), cell.size());
+char* SqliteFileWriter::Page::Reserve(size_t size) {
+  content -= static_cast<uint32_t>(size);
   PutBig(bytes.data() + base + header + 2 * cells, content, 2);
   ++cells;
+  return bytes.data() + content;
+}
+
+void SqliteFileWriter::Page::Put(std::string_view cell) {
+  std::memcpy(Reserve(cell.size()), cell.data(), cell.size());
 }
 
 void SqliteFileWriter::Page::PopLast(size_t size) {
@@ -234,18 +274,25 @@ absl::Status SqliteFileWriter::Btree::Add(int64_t rowid,
         absl::StrCat("row ", rowid, " is out of order or repeated"));
   // The cell: payload length, rowid, what stays on the page, and the first
   // overflow page when the rest does not fit.
-  std::string& cell = scratch_;
-  cell.clear();
   const size_t payload = record.size();
-  PutVarint(&cell, payload);
-  PutVarint(&cell, static_cast<uint64_t>(rowid));
-  const size_t head = cell.size();
-  record.Encode(&cell);
-  if (payload > kTableLeafMaxLocal) {
+  char head[18];
+  size_t h = PutVarint(head, payload);
+  h += PutVarint(head + h, static_cast<uint64_t>(rowid));
+  if (payload <= kTableLeafMaxLocal) {
+    // The usual row: written in place.
+    if (!leaf_.Fits(h + payload))
+      if (absl::Status s = WriteLeaf(leaf_); !s.ok()) return s;
+    char* cell = leaf_.Reserve(h + payload);
+    std::memcpy(cell, head, h);
+    record.EncodeTo(cell + h);
+  } else {
+    std::string& cell = scratch_;
+    cell.assign(head, h);
+    record.Encode(&cell);
     const size_t k = kMinLocal + (payload - kMinLocal) % (kUsable - 4);
     const size_t local = k <= kTableLeafMaxLocal ? k : kMinLocal;
-    std::string rest = cell.substr(head + local);
-    cell.resize(head + local);
+    std::string rest = cell.substr(h + local);
+    cell.resize(h + local);
     const size_t pages = (rest.size() + kUsable - 5) / (kUsable - 4);
     const uint32_t first = file_->Allocate(static_cast<uint32_t>(pages));
     AppendBig(&cell, first, 4);
@@ -253,48 +300,47 @@ absl::Status SqliteFileWriter::Btree::Add(int64_t rowid,
     for (size_t i = 0; i < pages; ++i) {
       std::memset(page.data(), 0, page.size());
       PutBig(page.data(), i + 1 < pages ? first + i + 1 : 0, 4);
-      const size_t at = i * (kUsable - 4);
-      rest.copy(page.data() + 4, kUsable - 4, at);
+      rest.copy(page.data() + 4, kUsable - 4, i * (kUsable - 4));
       if (absl::Status s = file_->WritePage(static_cast<uint32_t>(first + i),
                                             page);
           !s.ok())
         return s;
     }
+    if (!leaf_.Fits(cell.size()))
+      if (absl::Status s = WriteLeaf(leaf_); !s.ok()) return s;
+    leaf_.Put(cell);
   }
-  if (!leaf_.Fits(cell.size()))
-    if (absl::Status s = WriteLeaf(leaf_); !s.ok()) return s;
-  leaf_.Put(cell);
   have_rowid_ = true;
   last_rowid_ = rowid;
   return absl::OkStatus();
 }
 
 absl::Status SqliteFileWriter::Btree::Add(const SqliteRecord& record) {
-  std::string& cell = scratch_;
-  cell.clear();
-  PutVarint(&cell, record.size());
-  const size_t head = cell.size();
-  record.Encode(&cell);
-  if (record.size() > kIndexMaxLocal)
+  const size_t payload = record.size();
+  if (payload > kIndexMaxLocal)
     return absl::InternalError("an index record longer than a page");
+  char head[9];
+  const size_t h = PutVarint(head, payload);
   if (have_divider_) {
     // A record follows the divider: the full leaf is final, and this
     // record starts the next one.
     if (absl::Status s = WriteLeaf(closed_); !s.ok()) return s;
     dividers_.push_back(std::move(pending_divider_));
+    pending_divider_.clear();
     have_divider_ = false;
-  } else if (!leaf_.Fits(cell.size())) {
+  } else if (!leaf_.Fits(h + payload)) {
     // The leaf is full; this record divides it from the next (an index
     // keeps each record once: this one in the level above).
     std::swap(leaf_, closed_);
     leaf_.Reset();
-    closed_last_.swap(last_record_);
-    pending_divider_.assign(cell, head);
+    pending_divider_.clear();
+    record.Encode(&pending_divider_);
     have_divider_ = true;
     return absl::OkStatus();
   }
-  leaf_.Put(cell);
-  last_record_.assign(cell, head);
+  char* cell = leaf_.Reserve(h + payload);
+  std::memcpy(cell, head, h);
+  record.EncodeTo(cell + h);
   return absl::OkStatus();
 }
 
@@ -313,15 +359,18 @@ absl::Status SqliteFileWriter::Btree::WriteLeaf(Page& leaf) {
 absl::Status SqliteFileWriter::Btree::Finish(uint32_t* root) {
   if (have_divider_) {
     // Nothing follows the divider: it starts the last leaf, and the full
-    // leaf's last record divides the two.
+    // leaf's last record (its last cell, lowest on the page) divides the
+    // two.
     if (closed_.cells < 2)
       return absl::InternalError("index records too large for a page");
-    std::string cell;
-    PutVarint(&cell, closed_last_.size());
-    closed_.PopLast(cell.size() + closed_last_.size());
+    const char* last = closed_.bytes.data() + closed_.content;
+    size_t h;
+    const uint64_t payload = GetVarint(last, &h);
+    std::string divider(last + h, payload);
+    closed_.PopLast(h + payload);
     if (absl::Status s = WriteLeaf(closed_); !s.ok()) return s;
-    dividers_.push_back(std::move(closed_last_));
-    cell.clear();
+    dividers_.push_back(std::move(divider));
+    std::string cell;
     PutVarint(&cell, pending_divider_.size());
     cell += pending_divider_;
     leaf_.Put(cell);

@@ -52,6 +52,8 @@ class SqliteRecord {
   // Header and body, as stored.
   size_t size() const;
   void Encode(std::string* out) const;
+  // The same into `out`, which has room for size() bytes.
+  void EncodeTo(char* out) const;
 
  private:
   // Bytes written at the end of a buffer that only grows.
@@ -109,6 +111,8 @@ class SqliteFileWriter {
     explicit Page(uint32_t header, uint32_t base = 0);
     bool Fits(size_t cell) const;
     void Put(std::string_view cell);
+    // Room for a cell of `size` bytes, to write in place.
+    char* Reserve(size_t size);
     // Takes the last cell put (of `size` bytes) back out.
     void PopLast(size_t size);
     // Writes the header; `right`: an interior page's right-most child.
@@ -151,9 +155,9 @@ class SqliteFileWriter {
     int64_t last_rowid_ = 0;
     // Index: a full leaf and the record after it, which divides it from
     // the next leaf, kept until a record follows (else that leaf's last
-    // record becomes the divider); the last record put, its bytes.
+    // record becomes the divider).
     Page closed_;
-    std::string pending_divider_, closed_last_, last_record_;
+    std::string pending_divider_;
     bool have_divider_ = false;
     std::string scratch_;
     // One entry per written leaf: its page and, for a table, its largest
