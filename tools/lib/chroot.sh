@@ -14,7 +14,8 @@ TS_CHROOT_MIRROR="${TS_CHROOT_MIRROR:-http://deb.debian.org/debian}"
 TS_CHROOT_PACKAGES=(python3.14-dev python3.15-dev libpython3.14-testsuite
                     libpython3.15-testsuite g++ cmake ninja-build pkg-config
                     libsqlite3-dev sqlite3 libabsl-dev libxxhash-dev libgtest-dev
-                    libgmock-dev libncurses-dev linux-perf)
+                    libgmock-dev libncurses-dev linux-perf
+                    valgrind)  # callgrind counts of 3.14/3.15 (bench/pyhook/callgrind_calls.py)
 TS_APT_NO_VALID_UNTIL=(-o Acquire::Check-Valid-Until=false)
 
 ts_chroot_missing() {
