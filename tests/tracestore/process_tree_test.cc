@@ -4,6 +4,12 @@
 // Open and at each Refresh, in order, on one clock, with ids per process;
 // a SIGKILLed child's committed calls; a child that cannot be read; and the
 // SQL tables over the tree (pid pushed down, ids unique).
+//
+// Each child execs this binary again (ProcessTreeChild.Run, told what to
+// write through the environment) rather than go on after fork(): the parent
+// has threads (its trace's page filler), and a forked child that allocates
+// can block forever on an allocator lock one of them held at the fork
+// (seen under ASan). Everything the child needs is prepared before fork().
 
 #include "tracestore/process_tree.h"
 
@@ -14,7 +20,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cstdlib>
 #include <string>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
@@ -53,22 +61,64 @@ void WriteTrace(const std::string& path, const std::string& name, int calls,
   if (!(*trace)->Close().ok()) _exit(4);
 }
 
+// Forks a child that execs this binary to run ProcessTreeChild.Run with
+// `env` (TS_TREE_CHILD_* settings) added; returns its pid. Nothing is
+// allocated between fork() and exec.
+pid_t Spawn(const std::vector<std::string>& env) {
+  std::vector<std::string> strings = env;
+  for (char** e = environ; *e != nullptr; ++e) strings.emplace_back(*e);
+  std::vector<char*> envp;
+  for (std::string& e : strings) envp.push_back(e.data());
+  envp.push_back(nullptr);
+  std::string self = "/proc/self/exe", filter = "--gtest_filter=ProcessTreeChild.Run";
+  char* argv[] = {self.data(), filter.data(), nullptr};
+  const pid_t pid = fork();
+  if (pid == 0) {
+    execve("/proc/self/exe", argv, envp.data());
+    _exit(127);
+  }
+  return pid;
+}
+
+std::vector<std::string> ChildEnv(const std::string& root,
+                                  const std::string& name, int calls,
+                                  int status) {
+  return {absl::StrCat("TS_TREE_CHILD_ROOT=", root),
+          absl::StrCat("TS_TREE_CHILD_NAME=", name),
+          absl::StrCat("TS_TREE_CHILD_CALLS=", calls),
+          absl::StrCat("TS_TREE_CHILD_STATUS=", status),
+          absl::StrCat("TS_TREE_CHILD_PARENT=", getpid())};
+}
+
 // A child process that writes root/child-<pid>.trace and exits with
 // `status`; returns its pid once it has exited.
 pid_t Child(const std::string& root, const std::string& name, int calls,
             int status) {
-  const pid_t parent = getpid();
-  const pid_t pid = fork();
-  if (pid == 0) {
-    const std::string path = absl::StrCat(root, "/child-", getpid(), ".trace");
-    WriteTrace(path, name, calls, absl::StrCat(parent));
-    RecordExitStatusAtExit(path);
-    exit(status);
-  }
+  const pid_t pid = Spawn(ChildEnv(root, name, calls, status));
   int wstatus = 0;
   EXPECT_EQ(waitpid(pid, &wstatus, 0), pid);
   EXPECT_TRUE(WIFEXITED(wstatus) && WEXITSTATUS(wstatus) == status) << wstatus;
   return pid;
+}
+
+// What a child runs, in a fresh process: TS_TREE_CHILD_READY_FD set means
+// the trace stays open and the child writes a byte there, then waits to be
+// killed.
+TEST(ProcessTreeChild, Run) {
+  const char* root = std::getenv("TS_TREE_CHILD_ROOT");
+  if (root == nullptr) GTEST_SKIP() << "run by ProcessTreeTest as a child";
+  const std::string path = absl::StrCat(root, "/child-", getpid(), ".trace");
+  const int calls = std::atoi(std::getenv("TS_TREE_CHILD_CALLS"));
+  const char* ready = std::getenv("TS_TREE_CHILD_READY_FD");
+  WriteTrace(path, std::getenv("TS_TREE_CHILD_NAME"), calls,
+             std::getenv("TS_TREE_CHILD_PARENT"), /*stay_open=*/ready != nullptr);
+  if (ready != nullptr) {
+    char c = 1;
+    (void)!write(std::atoi(ready), &c, 1);
+    for (;;) pause();
+  }
+  RecordExitStatusAtExit(path);
+  exit(std::atoi(std::getenv("TS_TREE_CHILD_STATUS")));
 }
 
 int64_t Int(sqlite3* db, const std::string& sql) {
@@ -117,16 +167,9 @@ TEST(ProcessTreeTest, ChildrenFoundOrderedTimedAndQueried) {
   const pid_t b = Child(root, "b", 5, 7);
   int ready[2];
   ASSERT_EQ(pipe(ready), 0);
-  const pid_t parent = getpid();
-  const pid_t k = fork();
-  if (k == 0) {
-    WriteTrace(absl::StrCat(root, "/child-", getpid(), ".trace"), "k", 20,
-               absl::StrCat(parent), /*stay_open=*/true);
-    char c = 1;
-    (void)!write(ready[1], &c, 1);
-    pause();
-    _exit(0);
-  }
+  std::vector<std::string> env = ChildEnv(root, "k", 20, 0);
+  env.push_back(absl::StrCat("TS_TREE_CHILD_READY_FD=", ready[1]));
+  const pid_t k = Spawn(env);
   char c;
   ASSERT_EQ(read(ready[0], &c, 1), 1);
   close(ready[0]);
