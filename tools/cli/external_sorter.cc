@@ -10,6 +10,7 @@
 #include <cstring>
 
 #include "absl/strings/str_cat.h"
+#include "file_io.h"
 
 namespace tracestore::cli {
 
@@ -29,31 +30,13 @@ absl::Status TempFile::Open(const std::string& dir) {
 }
 
 absl::Status TempFile::Write(uint64_t offset, const void* data, size_t size) {
-  const char* p = static_cast<const char*>(data);
-  for (size_t done = 0; done < size;) {
-    const ssize_t n = ::pwrite(fd_, p + done, size - done,
-                               static_cast<off_t>(offset + done));
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0)
-      return absl::InternalError(absl::StrCat(
-          "writing a temporary file: ", n < 0 ? std::strerror(errno) : "no space"));
-    done += static_cast<size_t>(n);
-  }
-  return absl::OkStatus();
+  return WriteAt(fd_, offset,
+                 std::string_view(static_cast<const char*>(data), size),
+                 "a temporary file");
 }
 
 absl::Status TempFile::Read(uint64_t offset, void* data, size_t size) const {
-  char* p = static_cast<char*>(data);
-  for (size_t done = 0; done < size;) {
-    const ssize_t n = ::pread(fd_, p + done, size - done,
-                              static_cast<off_t>(offset + done));
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0)
-      return absl::InternalError(absl::StrCat(
-          "reading a temporary file: ", n < 0 ? std::strerror(errno) : "short"));
-    done += static_cast<size_t>(n);
-  }
-  return absl::OkStatus();
+  return ReadAt(fd_, offset, data, size, "a temporary file");
 }
 
 }  // namespace tracestore::cli

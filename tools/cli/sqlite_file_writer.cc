@@ -11,6 +11,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "file_io.h"
 
 namespace tracestore::cli {
 
@@ -191,17 +192,7 @@ SqliteFileWriter::~SqliteFileWriter() {
 
 absl::Status SqliteFileWriter::WritePage(uint32_t page,
                                          std::string_view bytes) {
-  const off_t at = static_cast<off_t>(page - 1) * kPageSize;
-  for (size_t done = 0; done < bytes.size();) {
-    const ssize_t n = ::pwrite(fd_, bytes.data() + done, bytes.size() - done,
-                               at + static_cast<off_t>(done));
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0)
-      return absl::InternalError(absl::StrCat(
-          "writing the database: ", n < 0 ? std::strerror(errno) : "no space"));
-    done += static_cast<size_t>(n);
-  }
-  return absl::OkStatus();
+  return WriteAt(fd_, uint64_t{page - 1} * kPageSize, bytes, "the database");
 }
 
 std::unique_ptr<SqliteFileWriter::Btree> SqliteFileWriter::NewTable() {
