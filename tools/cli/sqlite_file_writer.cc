@@ -33,33 +33,29 @@ int VarintLength(uint64_t v) {
   return n;
 }
 
-// SQLite's varint: big-endian groups of 7 bits, the ninth byte whole.
-void PutVarint(std::string* out, uint64_t v) {
-  uint8_t b[9];
-  if (v & (uint64_t{0xff000000} << 32)) {
-    b[8] = static_cast<uint8_t>(v);
-    v >>= 8;
-    for (int i = 7; i >= 0; --i, v >>= 7)
-      b[i] = static_cast<uint8_t>((v & 0x7f) | 0x80);
-    out->append(reinterpret_cast<const char*>(b), 9);
-    return;
-  }
-  int n = VarintLength(v);
-  for (int i = n - 1; i >= 0; --i, v >>= 7)
-    b[i] = static_cast<uint8_t>((v & 0x7f) | (i == n - 1 ? 0 : 0x80));
-  out->append(reinterpret_cast<const char*>(b), n);
-}
-
-// The same into p (room for 9 bytes); returns its length.
+// SQLite's varint at p (room for 9 bytes): big-endian groups of 7 bits,
+// the ninth byte whole. Returns its length.
 size_t PutVarint(char* p, uint64_t v) {
   if (v < 0x80) {
     *p = static_cast<char>(v);
     return 1;
   }
-  std::string s;
-  PutVarint(&s, v);
-  std::memcpy(p, s.data(), s.size());
-  return s.size();
+  if (v & (uint64_t{0xff000000} << 32)) {
+    p[8] = static_cast<char>(v);
+    v >>= 8;
+    for (int i = 7; i >= 0; --i, v >>= 7)
+      p[i] = static_cast<char>((v & 0x7f) | 0x80);
+    return 9;
+  }
+  const int n = VarintLength(v);
+  for (int i = n - 1; i >= 0; --i, v >>= 7)
+    p[i] = static_cast<char>((v & 0x7f) | (i == n - 1 ? 0 : 0x80));
+  return static_cast<size_t>(n);
+}
+
+void PutVarint(std::string* out, uint64_t v) {
+  char b[9];
+  out->append(b, PutVarint(b, v));
 }
 
 // A varint's value and length, read at p.
@@ -95,9 +91,9 @@ void AppendBig(std::string* out, uint64_t v, int bytes) {
 // --- SqliteRecord -----------------------------------------------------------
 
 void SqliteRecord::Text(std::string_view s) {
-  std::string varint;
-  PutVarint(&varint, 13 + 2 * uint64_t{s.size()});
-  std::memcpy(header_.Take(varint.size()), varint.data(), varint.size());
+  char varint[9];
+  const size_t n = PutVarint(varint, 13 + 2 * uint64_t{s.size()});
+  std::memcpy(header_.Take(n), varint, n);
   std::memcpy(body_.Take(s.size()), s.data(), s.size());
 }
 
@@ -123,9 +119,9 @@ void SqliteRecord::EncodeTo(char* out) const {
 }
 
 void SqliteRecord::Encode(std::string* out) const {
-  PutVarint(out, HeaderLength(header_.n));
-  out->append(header_.view());
-  out->append(body_.view());
+  const size_t at = out->size();
+  out->resize(at + size());
+  EncodeTo(out->data() + at);
 }
 
 // --- Page ---------------------------------------------------------------

@@ -64,7 +64,6 @@ class SqliteRecord {
       n += more;
       return p;
     }
-    std::string_view view() const { return {bytes.data(), n}; }
     std::string bytes;
     size_t n = 0;
   };
