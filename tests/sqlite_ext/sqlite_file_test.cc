@@ -109,10 +109,9 @@ void WriteTable(const std::string& path, const std::vector<Row>& rows) {
   uint32_t table_root, index_root;
   ASSERT_TRUE(table->Finish(&table_root).ok());
   ASSERT_TRUE(index->Finish(&index_root).ok());
-  (*w)->AddSchema("table", "t", "t", table_root,
-                  "CREATE TABLE t(id INTEGER PRIMARY KEY, k INTEGER, s TEXT)");
-  (*w)->AddSchema("index", "t_k", "t", index_root,
-                  "CREATE INDEX t_k ON t(k)");
+  (*w)->AddSchema({"table", "t", "t", table_root,
+                   "CREATE TABLE t(id INTEGER PRIMARY KEY, k INTEGER, s TEXT)"});
+  (*w)->AddSchema({"index", "t_k", "t", index_root, "CREATE INDEX t_k ON t(k)"});
   ASSERT_TRUE((*w)->Close().ok());
 }
 
@@ -257,9 +256,9 @@ TEST(SqliteFileWriter, IndexesOfLongRecordsAtEverySize) {
     uint32_t t, i;
     ASSERT_TRUE(table->Finish(&t).ok());
     ASSERT_TRUE(index->Finish(&i).ok());
-    (*w)->AddSchema("table", "t", "t", t,
-                    "CREATE TABLE t(id INTEGER PRIMARY KEY, s TEXT)");
-    (*w)->AddSchema("index", "t_s", "t", i, "CREATE INDEX t_s ON t(s)");
+    (*w)->AddSchema({"table", "t", "t", t,
+                     "CREATE TABLE t(id INTEGER PRIMARY KEY, s TEXT)"});
+    (*w)->AddSchema({"index", "t_s", "t", i, "CREATE INDEX t_s ON t(s)"});
     ASSERT_TRUE((*w)->Close().ok());
     Db db(path);
     ASSERT_EQ(db.One("PRAGMA integrity_check"), "ok") << n;

@@ -115,7 +115,7 @@ class ExternalSorter {
     if (buffer_.size() == capacity_) return Spill();
     return absl::OkStatus();
   }
-  uint64_t size() const { return added_ + buffer_.size(); }
+  uint64_t size() const { return written_ + buffer_.size(); }
 
   // Calls f(const T&) for every record in order; f returns false to stop.
   // Once: the sorter is empty afterwards.
@@ -178,7 +178,6 @@ class ExternalSorter {
       return s;
     runs_.emplace_back(written_, buffer_.size());
     written_ += buffer_.size();
-    added_ += buffer_.size();
     buffer_.clear();
     return absl::OkStatus();
   }
@@ -204,8 +203,7 @@ class ExternalSorter {
   std::vector<T> buffer_;
   TempFile file_;
   std::vector<std::pair<uint64_t, uint64_t>> runs_;  // (first record, count)
-  uint64_t written_ = 0;
-  uint64_t added_ = 0;
+  uint64_t written_ = 0;  // records spilled
 };
 
 }  // namespace tracestore::cli

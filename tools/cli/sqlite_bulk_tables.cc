@@ -79,24 +79,18 @@ void TextOrNull(SqliteRecord& r, std::string_view s) {
 // order), its progress reported.
 class Writer {
  public:
-  struct SchemaRow {
-    std::string type, name, table;
-    uint32_t root;
-    std::string sql;
-  };
-
   Writer(SqliteFileWriter& file, std::string temp_dir,
          std::function<void(uint64_t events)> progress)
       : file_(file),
         temp_dir_(std::move(temp_dir)),
         progress_(std::move(progress)) {}
 
-  void AddSchema(std::string type, std::string name, std::string table,
-                 uint32_t root, std::string sql) {
-    schema_.push_back({std::move(type), std::move(name), std::move(table),
-                       root, std::move(sql)});
+  void AddSchema(SqliteFileWriter::SchemaRow row) {
+    schema_.push_back(std::move(row));
   }
-  const std::vector<SchemaRow>& schema() const { return schema_; }
+  const std::vector<SqliteFileWriter::SchemaRow>& schema() const {
+    return schema_;
+  }
   void Progress(uint64_t events) const {
     if (progress_) progress_(events);
   }
@@ -118,9 +112,9 @@ class Writer {
     if (!added.ok()) return added;
     uint32_t root;
     if (absl::Status f = btree->Finish(&root); !f.ok()) return f;
-    AddSchema("index", index.name, index.table, root,
-                    absl::StrCat("CREATE INDEX ", index.name, " ON ",
-                                 index.table, "(", index.column, ")"));
+    AddSchema({"index", index.name, index.table, root,
+               absl::StrCat("CREATE INDEX ", index.name, " ON ", index.table,
+                            "(", index.column, ")")});
     return absl::OkStatus();
   }
 
@@ -131,7 +125,7 @@ class Writer {
   SqliteFileWriter& file_;
   std::string temp_dir_;
   std::function<void(uint64_t)> progress_;
-  std::vector<SchemaRow> schema_;
+  std::vector<SqliteFileWriter::SchemaRow> schema_;
 };
 
 absl::Status WriteEvents(Writer& w, const TraceReader& reader,
@@ -171,8 +165,8 @@ absl::Status WriteEvents(Writer& w, const TraceReader& reader,
   }
   uint32_t root;
   if (absl::Status s = table->Finish(&root); !s.ok()) return s;
-  w.AddSchema("table", "events", "events", root,
-                     absl::StrCat("CREATE TABLE events(", kEventsColumns, ")"));
+  w.AddSchema({"table", "events", "events", root,
+               absl::StrCat("CREATE TABLE events(", kEventsColumns, ")")});
   if (absl::Status s = w.Index(by_ts, kBulkIndexes[0]); !s.ok()) return s;
   if (absl::Status s = w.Index(by_function, kBulkIndexes[1]); !s.ok())
     return s;
@@ -329,8 +323,8 @@ absl::Status WriteCalls(Writer& w, const TraceReader& reader,
         absl::StrCat("calls: ", added.message()));
   uint32_t root;
   if (absl::Status f = table->Finish(&root); !f.ok()) return f;
-  w.AddSchema("table", "calls", "calls", root,
-                     absl::StrCat("CREATE TABLE calls(", kCallsColumns, ")"));
+  w.AddSchema({"table", "calls", "calls", root,
+               absl::StrCat("CREATE TABLE calls(", kCallsColumns, ")")});
   for (auto [sorter, index] : {std::pair{&by_ts, &kBulkIndexes[2]},
                                std::pair{&by_function, &kBulkIndexes[3]},
                                std::pair{&by_parent, &kBulkIndexes[4]}})
@@ -388,8 +382,8 @@ absl::Status WriteBulkTables(const std::string& path, const TraceReader& reader,
   if (!calls_status.ok()) return calls_status;
   out->counts.insert(out->counts.begin(), events_count);
   for (const Writer* w : {&events, &calls})
-    for (const Writer::SchemaRow& row : w->schema())
-      (*file)->AddSchema(row.type, row.name, row.table, row.root, row.sql);
+    for (const SqliteFileWriter::SchemaRow& row : w->schema())
+      (*file)->AddSchema(row);
   return (*file)->Close();
 }
 

@@ -199,13 +199,6 @@ std::unique_ptr<SqliteFileWriter::Btree> SqliteFileWriter::NewIndex() {
   return std::unique_ptr<Btree>(new Btree(this, true));
 }
 
-void SqliteFileWriter::AddSchema(std::string type, std::string name,
-                                 std::string table, uint32_t root,
-                                 std::string sql) {
-  schema_.push_back({std::move(type), std::move(name), std::move(table), root,
-                     std::move(sql)});
-}
-
 absl::Status SqliteFileWriter::Close() {
   // Page 1: the header, then the schema table as one leaf.
   Page page(8, 100);

@@ -18,7 +18,7 @@
 //   auto t = (*w)->NewTable();            // rows in rowid order
 //   r.Clear(); r.Null(); r.Int(7); r.Text("x"); t->Add(rowid, r);
 //   uint32_t root; t->Finish(&root);
-//   (*w)->AddSchema("table", "t", "t", root, "CREATE TABLE t(id INTEGER PRIMARY KEY, a, b)");
+//   (*w)->AddSchema({"table", "t", "t", root, "CREATE TABLE t(id INTEGER PRIMARY KEY, a, b)"});
 //   auto i = (*w)->NewIndex();            // records (key..., rowid) in index order
 //   ...
 //   (*w)->Close();
@@ -168,9 +168,14 @@ class SqliteFileWriter {
   std::unique_ptr<Btree> NewTable();
   std::unique_ptr<Btree> NewIndex();
 
-  // A row of sqlite_schema (type "table" or "index").
-  void AddSchema(std::string type, std::string name, std::string table,
-                 uint32_t root, std::string sql);
+  // A row of sqlite_schema.
+  struct SchemaRow {
+    std::string type;  // "table" or "index"
+    std::string name, table;
+    uint32_t root;
+    std::string sql;
+  };
+  void AddSchema(SchemaRow row) { schema_.push_back(std::move(row)); }
 
   // Writes the schema table and the header; the file is complete.
   absl::Status Close();
@@ -183,11 +188,6 @@ class SqliteFileWriter {
 
   int fd_;
   std::atomic<uint32_t> next_page_{2};  // page 1 is the schema's, written last
-  struct SchemaRow {
-    std::string type, name, table;
-    uint32_t root;
-    std::string sql;
-  };
   std::vector<SchemaRow> schema_;
 };
 
